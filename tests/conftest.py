@@ -1,0 +1,41 @@
+"""Shared fixtures: a temporary MEDIA_ROOT for every test, users with real permissions."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission, User
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    """Uploaded files go to a fresh folder per test, never to the developer's media/."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.MEDIA_ROOT.mkdir()
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def editor(db):
+    """A staff user in the Editors group that a migration creates."""
+    user = User.objects.create_user("editor", "editor@example.org", "editor-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+@pytest.fixture
+def staff_without_permission(db):
+    """Staff (may log in to the admin) but holds no permission at all."""
+    return User.objects.create_user("staffer", "staffer@example.org", "staff-pass-123", is_staff=True)
+
+
+@pytest.fixture
+def superuser(db):
+    return User.objects.create_superuser("admin", "admin@example.org", "admin-pass-123")
+
+
+def grant(user, *codenames):
+    """Give ``user`` permissions by 'app_label.codename'."""
+    for dotted in codenames:
+        app_label, codename = dotted.split(".")
+        user.user_permissions.add(
+            Permission.objects.get(content_type__app_label=app_label, codename=codename)
+        )
+    return User.objects.get(pk=user.pk)  # fresh instance: permission cache is per object
