@@ -8,8 +8,13 @@ exists only in a production file: every production switch is an environment vari
     DJANGO_DEBUG           "1"/"true" for development (default on when no secret key is set)
     DJANGO_ALLOWED_HOSTS   comma-separated host names
     DATABASE_URL           e.g. postgres://postgres@127.0.0.1:5432/news (SQLite by default)
+    DATABASE_POOL          "0" turns psycopg's connection pool off (PostgreSQL only)
+    REDIS_URL              e.g. redis://127.0.0.1:6379/0: a cache shared by all app servers
     MEDIA_ROOT             where uploaded files live (./media by default)
+    AWS_STORAGE_BUCKET_NAME  media on an S3-compatible store (with AWS_S3_ENDPOINT_URL, …)
     SITE_URL               absolute base URL used in feeds and exports
+
+The README's "Configuration" table lists every variable.
 """
 
 import os
@@ -59,6 +64,7 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
+    "django.contrib.sitemaps",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "markdownx",
@@ -68,10 +74,14 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "foundation.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "foundation.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    "foundation.pagecache.AnonymousPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -105,6 +115,19 @@ DATABASES = {
         conn_max_age=int(os.environ.get("DATABASE_CONN_MAX_AGE", "0")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool(
+    "DATABASE_POOL", True
+):
+    # psycopg 3's connection pool, one per worker process. The pool keeps connections open,
+    # so Django must not (CONN_MAX_AGE 0). With CONN_HEALTH_CHECKS the pool tests a connection
+    # before handing it out, so the site recovers by itself after the database restarts.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", "1")),
+        "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", "4")),
+        "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", "10")),
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -126,11 +149,16 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
-SERVE_MEDIA = env_bool("DJANGO_SERVE_MEDIA", True)
+
+# Media on an S3-compatible store (AWS S3, MinIO, Ceph, OSS, …) when a bucket is named, so that
+# several app servers see the same files; local disk under MEDIA_ROOT otherwise. Credentials
+# come from the usual AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY variables, never from here.
+AWS_STORAGE_BUCKET_NAME = os.environ.get("AWS_STORAGE_BUCKET_NAME", "")
+SERVE_MEDIA = env_bool("DJANGO_SERVE_MEDIA", not AWS_STORAGE_BUCKET_NAME)
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -142,6 +170,26 @@ STORAGES = {
         )
     },
 }
+if AWS_STORAGE_BUCKET_NAME:
+    try:
+        import storages  # noqa: F401
+    except ImportError as error:
+        raise ImproperlyConfigured(
+            "AWS_STORAGE_BUCKET_NAME is set but django-storages is not installed: "
+            "pip install 'foundation-news[s3]'"
+        ) from error
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "endpoint_url": os.environ.get("AWS_S3_ENDPOINT_URL") or None,
+            "region_name": os.environ.get("AWS_S3_REGION_NAME") or None,
+            "custom_domain": os.environ.get("AWS_S3_CUSTOM_DOMAIN") or None,
+            "location": os.environ.get("AWS_LOCATION", "media"),
+            "querystring_auth": env_bool("AWS_QUERYSTRING_AUTH", False),
+            "file_overwrite": False,
+        },
+    }
 
 # Uploads: refuse oversized request bodies before they reach a view.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
@@ -165,27 +213,111 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_HTTPONLY = True
 
 if not DEBUG:
+    # Behind a TLS-terminating proxy that sets X-Forwarded-Proto. `make serve` on loopback
+    # turns the redirect and secure cookies off (plain HTTP), see the Makefile.
     SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes on the private network
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_HSTS_SECONDS", 60 * 60 * 24 * 365))
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    SESSION_COOKIE_SECURE = True
-    CSRF_COOKIE_SECURE = True
+    SESSION_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "foundation-news",
-    }
+
+def media_origins():
+    """Where uploaded images come from when they are not on this host (S3-style stores)."""
+    origins = env_list("DJANGO_CSP_MEDIA_ORIGINS")
+    if AWS_STORAGE_BUCKET_NAME:
+        domain = os.environ.get("AWS_S3_CUSTOM_DOMAIN")
+        endpoint = os.environ.get("AWS_S3_ENDPOINT_URL")
+        if domain:
+            origins.append(f"https://{domain}")
+        elif endpoint:
+            origins.append(endpoint.rstrip("/"))
+        else:
+            origins.append(f"https://{AWS_STORAGE_BUCKET_NAME}.s3.amazonaws.com")
+    return origins
+
+
+# Content-Security-Policy, sent by foundation.middleware.ContentSecurityPolicyMiddleware:
+# no inline script anywhere, no inline style on the public site. The admin (and the
+# markdownx preview it calls) also allows inline style attributes, which Django's admin
+# templates and the markdownx widget use; its scripts are held to 'self' like the site's.
+CSP_DIRECTIVES = {
+    "default-src": ["'self'"],
+    "script-src": ["'self'"],
+    "style-src": ["'self'"],
+    "img-src": ["'self'", "data:", *media_origins()],
+    "font-src": ["'self'"],
+    "connect-src": ["'self'"],
+    "object-src": ["'none'"],
+    "base-uri": ["'self'"],
+    "form-action": ["'self'"],
+    "frame-ancestors": ["'none'"],
 }
+CSP_ADMIN_STYLE_SRC = ["'self'", "'unsafe-inline'"]
+CSP_ADMIN_PATH_PREFIXES = ["/admin/", "/markdownx/"]
 
+# One cache shared by every app server through Redis when REDIS_URL is set (Django's own
+# backend); otherwise each process keeps its own in local memory (one machine only).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": os.environ.get("CACHE_KEY_PREFIX", "foundation-news"),
+            "OPTIONS": {
+                # Fail fast when Redis is away rather than hold a worker.
+                "socket_connect_timeout": float(os.environ.get("REDIS_CONNECT_TIMEOUT", "1")),
+                "socket_timeout": float(os.environ.get("REDIS_TIMEOUT", "1")),
+            },
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "foundation-news",
+        }
+    }
+
+# One line per record, JSON by default when DEBUG is off, each with the request id
+# (foundation.middleware.RequestIdMiddleware). DJANGO_LOG_FORMAT=text|json overrides.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"request_id": {"()": "foundation.jsonlog.RequestIdFilter"}},
+    "formatters": {
+        "json": {"()": "foundation.jsonlog.JsonFormatter"},
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["request_id"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    # Django's own loggers through the same handler once (its default adds a second one).
+    "loggers": {
+        "django": {
+            "handlers": ["console"],
+            "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING"),
+            "propagate": False,
+        }
+    },
 }
 
 POSTS_PER_PAGE = 10
+
+# Whole-page cache for anonymous visitors (foundation/pagecache.py); 0 turns it off.
+PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "300"))
 PROJECTS_PER_PAGE = 24
+
+# `manage.py bench` serves a bare "ok" view (foundation/bench_views.py) through the same
+# middleware, as the yardstick for every page. Off unless DJANGO_BENCHMARK_VIEWS=1.
+BENCHMARK_VIEWS = env_bool("DJANGO_BENCHMARK_VIEWS", False)

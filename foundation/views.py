@@ -1,8 +1,27 @@
+from django.db.models import F
+from django.http import HttpResponseServerError
 from django.shortcuts import render
+from django.template import loader
+
+from posts.models import Post
+from projects.views import registry
+
+HOME_POSTS = 6
+HOME_PROJECTS = 6
 
 
 def home(request):
-    return render(request, "home.html")
+    """Latest news and the most recently donated projects."""
+    return render(
+        request,
+        "home.html",
+        {
+            "posts": Post.objects.published().for_list()[:HOME_POSTS],
+            "projects": registry()
+            .filter(donated_on__isnull=False)
+            .order_by(F("donated_on").desc(), "name")[:HOME_PROJECTS],
+        },
+    )
 
 
 def page_not_found(request, exception):
@@ -10,4 +29,25 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    return render(request, "500.html", status=500)
+    """A self-contained page: no context processors, no database, nothing that can fail again."""
+    return HttpResponseServerError(loader.get_template("500.html").render())
+
+
+def search(request):
+    """One page over news, projects and donors (foundation/search.py does the work)."""
+    from foundation.search import search as run_search
+
+    results = run_search(request.GET)
+    page = results.page
+    return render(
+        request,
+        "search.html",
+        {
+            "search": results,
+            "query": results.query,
+            "form": results.form,
+            "page_obj": page,
+            "paginator": page.paginator if page else None,
+            "is_paginated": bool(page and page.has_other_pages()),
+        },
+    )

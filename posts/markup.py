@@ -16,6 +16,7 @@ The pipeline:
 """
 
 import re
+import unicodedata
 
 import markdown
 import nh3
@@ -66,8 +67,22 @@ _LEGACY_FIGURE = re.compile(
     re.S | re.I,
 )
 _CENTER = re.compile(r"<center>(.*?)</center>", re.S | re.I)
-_IMG_WITHOUT_ALT = re.compile(r"<img\b(?![^>]*\balt=)([^>]*?)\s*/?>", re.I)
-_IMG_TAG = re.compile(r"<img\b", re.I)
+# Control characters have no place in a post; NUL also marks the raw-block placeholders
+# below and STX/ETX are Python-Markdown's own, so a body must not be able to forge them.
+_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_RAW_PLACEHOLDER = re.compile("\x00RAW(\\d+)\x00")
+# A URL scheme at the start of a value, as a browser would read it once the tabs,
+# newlines and other invisible characters it ignores are taken out.
+_URL_SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
+_URL_ATTRIBUTES = {"href", "src"}
+# A style value may only be plain words, numbers, units, percentages and colours: no
+# parentheses (``url()``, ``expression()``), no CSS escapes, comments, quotes or ``!``.
+_STYLE_VALUE = re.compile(r"^[-a-z0-9#%.,\s]+$", re.I)
+# nh3 writes every attribute as name="value" with quotes escaped, so after sanitising an
+# <img> tag can be read reliably with a regular expression.
+_SANITISED_IMG = re.compile(r'<img((?:\s+[^\s=>]+(?:="[^"]*")?)*)\s*/?>')
+_ATTRIBUTE_NAME = re.compile(r'\s([^\s=>]+)(?:="[^"]*")?')
+_IMG_DEFAULTS = (("alt", ""), ("loading", "lazy"), ("decoding", "async"))
 
 
 def resolve_liquid(text, base_url="/"):
@@ -81,11 +96,11 @@ def resolve_liquid(text, base_url="/"):
         protected.append(match.group(1))
         return f"\x00RAW{len(protected) - 1}\x00"
 
-    text = _RAW_BLOCK.sub(protect, text)
+    text = _RAW_BLOCK.sub(protect, text.replace("\x00", ""))
     base = base_url.rstrip("/")
     text = _LIQUID_URL.sub(lambda m: f"{base}/{m.group('path').lstrip('/')}", text)
     text = _LIQUID_SITE_BASE.sub(base, text)
-    return re.sub("\x00RAW(\\d+)\x00", lambda m: protected[int(m.group(1))], text)
+    return _RAW_PLACEHOLDER.sub(lambda m: protected[int(m.group(1))], text)
 
 
 def _legacy_figures(html):
@@ -100,7 +115,39 @@ def _legacy_figures(html):
     return _CENTER.sub(r'<p class="align-center">\1</p>', html)
 
 
+def _is_unsafe_url(value):
+    """Whether a URL names a scheme outside the allowlist, however it is disguised.
+
+    nh3 already refuses ``javascript:`` and friends, but treats a value it cannot parse
+    (``java  script:``, a tab expanded to spaces by Markdown) as a harmless relative URL.
+    Here whitespace and invisible characters are taken out before the scheme is read, so
+    anything that even looks like an unknown scheme is dropped.
+    """
+    compact = "".join(
+        char
+        for char in value
+        if not char.isspace() and unicodedata.category(char) not in {"Cc", "Cf"}
+    ).lower()
+    match = _URL_SCHEME.match(compact)
+    return bool(match) and match.group(1) not in ALLOWED_URL_SCHEMES
+
+
+def _clean_style(value):
+    """Keep only allowlisted properties whose values are plain, as ``prop:value;…``."""
+    kept = []
+    for declaration in value.split(";"):
+        name, colon, css = declaration.partition(":")
+        name, css = name.strip().lower(), " ".join(css.split())
+        if colon and name in ALLOWED_STYLE_PROPERTIES and css and _STYLE_VALUE.match(css):
+            kept.append(f"{name}:{css}")
+    return ";".join(kept) or None
+
+
 def _attribute_filter(tag, attribute, value):
+    if attribute in _URL_ATTRIBUTES:
+        return None if _is_unsafe_url(value) else value
+    if attribute == "style":
+        return _clean_style(value)
     if attribute == "class":
         kept = " ".join(name for name in value.split() if ALLOWED_CLASS.match(name))
         return kept or None
@@ -128,6 +175,19 @@ def sanitize_html(html):
     )
 
 
+def _complete_images(html):
+    """Give every sanitised ``<img>`` an alt (empty: decorative) and lazy loading."""
+
+    def complete(match):
+        attributes = match.group(1)
+        present = set(_ATTRIBUTE_NAME.findall(attributes))
+        missing = "".join(f' {name}="{value}"' for name, value in _IMG_DEFAULTS
+                          if name not in present)
+        return f"<img{attributes}{missing}>"
+
+    return _SANITISED_IMG.sub(complete, html)
+
+
 def render_markdown(text, base_url="/"):
     """Render Markdown (with raw HTML and old Liquid) to sanitised HTML.
 
@@ -136,13 +196,10 @@ def render_markdown(text, base_url="/"):
     """
     if not text:
         return ""
-    source = resolve_liquid(text, base_url=base_url)
+    source = resolve_liquid(_CONTROL_CHARACTERS.sub("", text), base_url=base_url)
     html = markdown.markdown(source, extensions=MARKDOWN_EXTENSIONS, output_format="html")
     html = _legacy_figures(html)
-    # An image without alt text gets an empty one (decorative) rather than none at all.
-    html = _IMG_WITHOUT_ALT.sub(r'<img alt=""\1>', html)
-    html = _IMG_TAG.sub('<img loading="lazy" decoding="async"', html)
-    return sanitize_html(html)
+    return _complete_images(sanitize_html(html))
 
 
 def excerpt_from_html(html, words=40):

@@ -176,6 +176,10 @@ class Post(ContentManageable):
         ordering = ["-publish_at", "-id"]
         verbose_name = _("post")
         verbose_name_plural = _("posts")
+        permissions = [
+            ("export_post", _("Can export posts")),
+            ("import_post", _("Can import posts")),
+        ]
         indexes = [
             models.Index(fields=["status", "-publish_at"], name="post_status_publish_idx"),
             models.Index(fields=["language", "status", "-publish_at"], name="post_lang_idx"),

@@ -1,15 +1,80 @@
+"""The public news pages: the list, a category's posts and a post.
+
+Every view starts from ``Post.objects.published()`` (the one definition of "public"). The
+only exception is the detail view for a user who may change posts: it shows drafts and
+scheduled posts as a never-cached, noindex preview.
+"""
+
+from django.conf import settings
+from django.db.models import Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView
 
-from posts.models import Post
+from posts.models import Category, Post
+from projects.models import Project
+
+PREVIEW_PERMISSION = "posts.change_post"
 
 
-class PostListView(ListView):
-    queryset = Post.objects.published().for_list()
+class PostViewMixin:
+    """What every news page shares: public posts, newest first, and the category menu."""
+
+    model = Post
+
+    def get_queryset(self):
+        return Post.objects.published()
+
+    def get_paginate_by(self, queryset):
+        return settings.POSTS_PER_PAGE
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context["categories"] = Category.objects.only("name", "slug")
+        return context
+
+
+class PostListView(PostViewMixin, ListView):
+    def get_queryset(self):
+        return super().get_queryset().for_list()
 
 
 class CategoryView(PostListView):
-    pass
+    template_name = "posts/category_detail.html"
+
+    def get_queryset(self):
+        self.category = get_object_or_404(Category, slug=self.kwargs["slug"])
+        return super().get_queryset().filter(categories=self.category)
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(category=self.category, **kwargs)
 
 
-class PostDetailView(DetailView):
-    queryset = Post.objects.published()
+class PostDetailView(PostViewMixin, DetailView):
+    def get_queryset(self):
+        if self.request.user.has_perm(PREVIEW_PERMISSION):
+            posts = Post.objects.all()
+        else:
+            posts = super().get_queryset()
+        return posts.select_related("author").prefetch_related(
+            Prefetch("categories", queryset=Category.objects.only("name", "slug")),
+            Prefetch("projects", queryset=Project.objects.only("name", "slug", "summary")),
+        )
+
+    def get_context_data(self, **kwargs):
+        post = self.object
+        newer = Q(publish_at__gt=post.publish_at) | Q(publish_at=post.publish_at, pk__gt=post.pk)
+        adjacent = Post.objects.published().only("title", "slug", "publish_at")
+        return super().get_context_data(
+            is_preview=not post.is_published(),
+            previous_post=adjacent.exclude(newer).exclude(pk=post.pk).first(),
+            next_post=adjacent.filter(newer).order_by("publish_at", "pk").first(),
+            **kwargs,
+        )
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        if context["is_preview"]:
+            # A draft must never sit in a shared cache or a browser's history cache.
+            add_never_cache_headers(response)
+        return response

@@ -12,6 +12,13 @@ def media_root(settings, tmp_path):
     return settings.MEDIA_ROOT
 
 
+@pytest.fixture(autouse=True)
+def page_cache_off(settings):
+    """Most tests change data without going through the admin; the page cache has its own
+    tests (tests/foundation/test_pagecache.py), which turn it on."""
+    settings.PAGE_CACHE_SECONDS = 0
+
+
 @pytest.fixture
 def editor(db):
     """A staff user in the Editors group that a migration creates."""
@@ -29,6 +36,15 @@ def staff_without_permission(db):
 @pytest.fixture
 def superuser(db):
     return User.objects.create_superuser("admin", "admin@example.org", "admin-pass-123")
+
+
+@pytest.fixture(params=["anonymous", "editor", "staff_without_permission"])
+def visitor(request, client):
+    """A test client for each kind of visitor of the public site; ``visitor.kind`` says which."""
+    if request.param != "anonymous":
+        client.force_login(request.getfixturevalue(request.param))
+    client.kind = request.param
+    return client
 
 
 def grant(user, *codenames):

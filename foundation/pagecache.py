@@ -1,0 +1,132 @@
+"""The page cache for anonymous visitors, and exactly when it is thrown away.
+
+Every public page is cached whole for visitors who are not logged in. Entries are keyed
+by a *content version*: anything that changes what visitors see (a save, a publish, a
+delete, an import, a registry change) calls :func:`content_changed`, which moves the
+version on, so every cached page becomes unreachable at once, on every app server that
+shares the cache.
+
+Scheduled posts need no process: the version record also holds the instant of the next
+scheduled change (a published post whose publish time is still to come). No cache entry
+lives past that instant, and the first request after it starts a new version.
+
+Logged-in users (anyone with a session cookie) always get fresh pages.
+"""
+
+import hashlib
+import logging
+import time
+
+from django.conf import settings
+from django.core.cache import cache
+from django.utils import timezone
+from django.utils.cache import patch_response_headers
+
+logger = logging.getLogger(__name__)
+
+VERSION_KEY = "pagecache:version"
+# Paths that are never cached: they are per-user, or change on every request.
+UNCACHED_PREFIXES = ("/admin/", "/markdownx/", "/healthz", "/readyz", "/media/", "/static/")
+
+
+def _next_scheduled_change():
+    """Unix time of the next instant a post goes live (None when nothing is scheduled)."""
+    from posts.models import Post
+
+    upcoming = (
+        Post.objects.filter(status=Post.Status.PUBLISHED, publish_at__gt=timezone.now())
+        .order_by("publish_at")
+        .values_list("publish_at", flat=True)
+        .first()
+    )
+    return upcoming.timestamp() if upcoming else None
+
+
+def _new_record():
+    return {"version": time.time_ns(), "next_change": _next_scheduled_change()}
+
+
+def current_version():
+    """The content version in force now, starting a new one when a scheduled change is due."""
+    record = cache.get(VERSION_KEY)
+    if record is None or (record["next_change"] and record["next_change"] <= time.time()):
+        record = _new_record()
+        cache.set(VERSION_KEY, record, timeout=None)
+    return record
+
+
+def content_changed():
+    """Call after anything visitors see has changed: every cached page is dropped."""
+    try:
+        cache.set(VERSION_KEY, _new_record(), timeout=None)
+    except Exception:  # the site must keep working when the cache is down
+        logger.exception("could not invalidate the page cache")
+
+
+def _cache_key(request, version):
+    raw = f"{request.method}:{request.get_host()}:{request.get_full_path()}:{request.LANGUAGE_CODE}"
+    digest = hashlib.sha256(raw.encode()).hexdigest()
+    return f"pagecache:{version}:{digest}"
+
+
+def _is_cacheable_request(request):
+    return (
+        settings.PAGE_CACHE_SECONDS > 0
+        and request.method in ("GET", "HEAD")
+        and settings.SESSION_COOKIE_NAME not in request.COOKIES
+        and not request.path.startswith(UNCACHED_PREFIXES)
+    )
+
+
+class AnonymousPageCacheMiddleware:
+    """Serve and store whole pages for anonymous visitors.
+
+    Goes after LocaleMiddleware (the language is part of the key) and before anything
+    that touches the session or the database.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not _is_cacheable_request(request):
+            return self.get_response(request)
+        try:
+            record = current_version()
+            key = _cache_key(request, record["version"])
+            cached = cache.get(key)
+        except Exception:
+            logger.exception("page cache unavailable; serving uncached")
+            return self.get_response(request)
+        if cached is not None:
+            cached["X-Cache"] = "hit"
+            return cached
+
+        response = self.get_response(request)
+        if self._should_store(request, response):
+            timeout = settings.PAGE_CACHE_SECONDS
+            if record["next_change"]:
+                timeout = min(timeout, max(1, int(record["next_change"] - time.time())))
+            patch_response_headers(response, cache_timeout=0)
+            response["Cache-Control"] = "public, max-age=0, must-revalidate"
+            try:
+                if hasattr(response, "render") and callable(response.render):
+                    response.render()
+                cache.set(key, response, timeout)
+            except Exception:
+                logger.exception("could not store a page in the cache")
+            response["X-Cache"] = "miss"
+        return response
+
+    @staticmethod
+    def _should_store(request, response):
+        # Requests with a session cookie never get here, so a page that looked at the
+        # (empty) session of an anonymous visitor is still the same for every visitor.
+        cache_control = response.get("Cache-Control", "")
+        return (
+            response.status_code == 200
+            and not response.streaming
+            and not response.cookies
+            and "private" not in cache_control
+            and "no-store" not in cache_control
+        )

@@ -1,0 +1,404 @@
+"""Restoring posts from a JSON export: the round trip, re-import, bad input, the admin page."""
+
+import hashlib
+import io
+import json
+import shutil
+import zipfile
+from datetime import timedelta
+
+import pytest
+from django.contrib.auth.models import Group, User
+from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+from django.utils import timezone
+
+from foundation.factories import image_file, make_category, make_post, make_project
+from posts import exports
+from posts.imports.restore import RestoreError, restore
+from posts.models import Category, Post
+
+pytestmark = pytest.mark.django_db
+
+IMPORT = "admin:posts_post_import"
+CHANGELIST = "admin:posts_post_changelist"
+
+
+def sha256(name):
+    return hashlib.sha256(default_storage.open(name).read()).hexdigest()
+
+
+def body_image(name, seed=1):
+    stored = default_storage.save(f"posts/body/{name}", image_file(name, size=(320, 200), seed=seed))
+    return default_storage.url(stored)
+
+
+def make_corpus():
+    """Posts with what real content has: Chinese, tables, raw HTML, images, extras…"""
+    foundation = make_category("基金会", description="关于基金会。", position=1)
+    releases = make_category("Releases")
+    tongsuo = make_project("Tongsuo")
+    carsmos = make_project("Carsmos")
+    figure = body_image("figure.png")
+    chart = body_image("图表.png", seed=2)
+    make_post(
+        "开放原子开源基金会与 CARSMOS 举行捐赠签约仪式",
+        slug="carsmos-signing",
+        language="zh-hans",
+        hero=True,
+        hero_image_caption="签约现场",
+        categories=[foundation],
+        projects=[carsmos],
+        summary="签约仪式。",
+        author_name="基金会",
+        body=(
+            "六月十一日……\n\n"
+            f'<div align="center">\n  <img src="{figure}" alt="" style="width:90%;" />\n</div>\n'
+            "<center>合影</center>\n\n"
+            "| **项目** | **捐赠方** |\n| --- | --- |\n| Vearch | 京东 |\n\n"
+            f"![图表]({chart})\n"
+        ),
+        extras={"layout": "post", "hero": "blog_details", "comments": True},
+    )
+    make_post(
+        "Tongsuo 8.4 released",
+        slug="tongsuo-8-4",
+        categories=[releases, foundation],
+        projects=[tongsuo, carsmos],
+        body="Use `{{ server_ip }}` in the config.\n\n```\n<script>alert(1)</script>\n```",
+        extras={"version": "8.4.0", "tags": ["crypto", "release"]},
+    )
+    make_post("A draft", slug="a-draft", status=Post.Status.DRAFT, body="- not yet")
+    make_post(
+        "Scheduled",
+        slug="scheduled",
+        publish_at=timezone.now() + timedelta(days=2),
+        hero=True,
+    )
+
+
+def state():
+    """What a reader of the site (or an editor) would compare, post by post."""
+    result = {}
+    for post in Post.objects.prefetch_related("categories", "projects"):
+        result[post.slug] = {
+            "title": post.title,
+            "status": post.status,
+            "publish_at": post.publish_at,
+            "language": post.language,
+            "summary": post.summary,
+            "author_name": post.author_name,
+            "body": post.body,
+            "body_html": post.body_html,
+            "extras": post.extras,
+            "categories": sorted(c.slug for c in post.categories.all()),
+            "projects": sorted(p.slug for p in post.projects.all()),
+            "hero": sha256(post.hero_image.name) if post.hero_image else None,
+            "hero_size": (post.hero_image_width, post.hero_image_height),
+            "hero_alt": post.hero_image_alt,
+            "hero_caption": post.hero_image_caption,
+            "media": sorted(sha256(name) for _url, name in exports.body_media(post.body)),
+            "created_at": post.created_at,
+        }
+    return result
+
+
+def wipe(settings, categories=True):
+    Post.objects.all().delete()
+    if categories:
+        Category.objects.all().delete()
+    shutil.rmtree(settings.MEDIA_ROOT)
+    settings.MEDIA_ROOT.mkdir()
+
+
+def export_to(path, fmt="json-zip"):
+    with open(path, "wb") as target:
+        exports.write(Post.objects.all(), fmt, target)
+    return path
+
+
+def test_round_trip_into_an_emptied_site_gives_everything_back(tmp_path, settings):
+    make_corpus()
+    before = state()
+    bundle = export_to(tmp_path / "backup.zip")
+    wipe(settings)
+
+    report = restore(bundle)
+
+    assert sorted(report.created) == sorted(before)
+    assert report.failed == [] and report.images_missing == []
+    assert report.images_restored == 4  # two heroes, two body images
+    assert set(report.categories_created) == {"基金会", "releases"}
+    assert state() == before
+    restored = Category.objects.get(slug="基金会")
+    assert (restored.name, restored.description, restored.position) == ("基金会", "关于基金会。", 1)
+
+
+def test_restoring_again_changes_nothing(tmp_path):
+    make_corpus()
+    bundle = export_to(tmp_path / "backup.zip")
+    before = state()
+
+    report = restore(bundle)
+
+    assert sorted(report.unchanged) == sorted(before)
+    assert report.created == report.updated == []
+    assert Post.objects.count() == 4
+    assert state() == before
+
+
+def test_restoring_puts_back_what_an_editor_changed(tmp_path):
+    make_corpus()
+    bundle = export_to(tmp_path / "backup.zip")
+    before = state()
+    post = Post.objects.get(slug="tongsuo-8-4")
+    post.title = "Changed"
+    post.save()
+    post.categories.clear()
+
+    report = restore(bundle)
+
+    assert report.updated == ["tongsuo-8-4"]
+    assert state() == before
+
+
+def test_plain_json_takes_images_from_a_media_folder(tmp_path, settings):
+    make_corpus()
+    before = state()
+    export_to(tmp_path / "posts.json", "json")
+    shutil.copytree(settings.MEDIA_ROOT, tmp_path / "old-media")
+    wipe(settings)
+
+    call_command("import_posts", str(tmp_path / "posts.json"), "--media-dir", str(tmp_path / "old-media"))
+
+    assert state() == before
+
+
+def test_plain_json_without_the_files_reports_them_missing(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "posts.json", "json")
+    wipe(settings)
+
+    report = restore(tmp_path / "posts.json")
+
+    assert len(report.created) == 4
+    assert {path for _slug, path, _reason in report.images_missing} >= {"posts/body/figure.png"}
+    assert not Post.objects.get(slug="scheduled").hero_image
+
+
+def test_missing_projects_are_reported_and_left_out(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+    from projects.models import Project
+
+    Project.objects.filter(slug="carsmos").delete()
+
+    report = restore(tmp_path / "backup.zip")
+
+    assert report.projects_missing == {"carsmos": ["carsmos-signing", "tongsuo-8-4"]}
+    assert list(Post.objects.get(slug="tongsuo-8-4").projects.values_list("slug", flat=True)) == [
+        "tongsuo"
+    ]
+
+
+def _rewrite_bundle(source, target, change):
+    """Copy a bundle, passing its posts.json through ``change(document)``."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for item in old.infolist():
+            data = old.read(item)
+            if item.filename == "posts.json":
+                document = json.loads(data)
+                change(document)
+                data = json.dumps(document).encode()
+            new.writestr(item.filename, data)
+    return target
+
+
+def test_one_bad_post_among_good_ones_is_reported(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+
+    def break_one(document):
+        document["posts"][0]["status"] = "archived"
+        document["posts"][1]["hero_image"] = None
+        document["posts"][1]["title"] = ""
+
+    report = restore(_rewrite_bundle(tmp_path / "backup.zip", tmp_path / "bad.zip", break_one))
+
+    failed = dict(report.failed)
+    assert len(failed) == 2
+    assert "archived" in " ".join(failed.values())
+    assert Post.objects.count() == 2
+
+
+def test_a_file_whose_bytes_do_not_match_its_checksum_is_not_restored(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+
+    def tamper(document):
+        for record in document["posts"]:
+            if record["hero_image"]:
+                record["hero_image"]["sha256"] = "0" * 64
+
+    report = restore(_rewrite_bundle(tmp_path / "backup.zip", tmp_path / "t.zip", tamper))
+
+    assert {reason for _s, _p, reason in report.images_missing} == {"checksum does not match"}
+    assert not any(post.hero_image for post in Post.objects.all())
+
+
+def test_unsafe_paths_are_refused(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+
+    def escape(document):
+        document["posts"][0]["media"] = [
+            {"path": "../../outside.png", "url": "/x", "sha256": "0" * 64, "size": 1}
+        ]
+
+    report = restore(_rewrite_bundle(tmp_path / "backup.zip", tmp_path / "e.zip", escape))
+
+    assert ("../../outside.png", "unsafe file name") in [(p, r) for _s, p, r in report.images_missing]
+    assert not (settings.MEDIA_ROOT.parent / "outside.png").exists()
+
+
+def test_dry_run_writes_nothing(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+
+    report = restore(tmp_path / "backup.zip", dry_run=True)
+
+    assert len(report.created) == 4
+    assert report.summary().startswith("Dry run")
+    assert Post.objects.count() == 0 and Category.objects.count() == 0
+    assert not any(settings.MEDIA_ROOT.iterdir())
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"not json at all", "Not a JSON export"),
+        (b'{"format": "foundation-news.posts", "posts": [{"slug": ', "broken"),
+        (b'{"format": "something-else", "posts": []}', "format"),
+        (b'{"format": "foundation-news.posts", "version": 99, "posts": []}', "version"),
+        (b'{"rows": []}', "no \u201cposts\u201d"),
+    ],
+)
+def test_files_that_are_not_exports_are_refused_clearly(tmp_path, content, message):
+    path = tmp_path / "input.json"
+    path.write_bytes(content)
+    with pytest.raises(CommandError, match=message):
+        call_command("import_posts", str(path))
+
+
+def test_import_posts_command_reports_and_summarises(tmp_path, settings, capsys):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+    from projects.models import Project
+
+    Project.objects.filter(slug="tongsuo").delete()
+
+    call_command("import_posts", str(tmp_path / "backup.zip"))
+
+    out, err = capsys.readouterr()
+    assert out.strip().splitlines()[-1].startswith("4 created, 0 updated, 0 unchanged, 0 failed")
+    assert "PROJECT MISSING tongsuo" in err
+    with pytest.raises(CommandError, match="No such file"):
+        call_command("import_posts", str(tmp_path / "missing.json"))
+
+
+def test_the_reader_streams_posts_one_at_a_time():
+    from posts.imports.restore import read_export
+
+    posts = [{"slug": f"p{n}", "body": "x" * 70_000} for n in range(3)]
+    text = json.dumps({"format": exports.FORMAT_NAME, "count": 3, "posts": posts, "tail": 1})
+    header, records = read_export(io.StringIO(text))
+    assert header["count"] == 3
+    assert next(records)["slug"] == "p0"
+    assert [r["slug"] for r in records] == ["p1", "p2"]
+    assert header["tail"] == 1
+
+
+# The admin's Import page ------------------------------------------------------------------
+
+
+@pytest.fixture
+def importer(db):
+    user = User.objects.create_user("importer", password="import-pass-123", is_staff=True)
+    user.groups.add(Group.objects.get(name="Staff importers"))
+    return user
+
+
+def test_import_page_is_forbidden_without_permission(client, editor):
+    client.force_login(editor)
+    assert client.get(reverse(IMPORT)).status_code == 403
+    assert client.post(reverse(IMPORT), {"token": "x"}).status_code == 403
+
+
+def test_import_page_shows_a_dry_run_then_imports_on_confirmation(client, importer, tmp_path, settings):
+    make_corpus()
+    data = export_to(tmp_path / "backup.zip").read_bytes()
+    wipe(settings)
+    client.force_login(importer)
+    assert client.get(reverse(CHANGELIST)).status_code == 200
+
+    page = client.post(
+        reverse(IMPORT), {"file": SimpleUploadedFile("backup.zip", data, "application/zip")}
+    )
+
+    assert page.status_code == 200
+    assert "4 created" in page.content.decode()
+    assert Post.objects.count() == 0  # nothing written yet
+    token = page.context["token"]
+
+    response = client.post(reverse(IMPORT), {"token": token})
+    assert response.status_code == 302
+    assert Post.objects.count() == 4
+    assert sha256(Post.objects.get(slug="scheduled").hero_image.name)
+    # The token is used up with its file.
+    again = client.post(reverse(IMPORT), {"token": token}, follow=True)
+    assert "already run or expired" in again.content.decode()
+
+
+def test_import_page_takes_a_jekyll_zip(client, importer):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("_posts/2023-06-11-hello.md", "---\ntitle: Hello\n---\n\nBody.\n")
+        archive.writestr("_posts/2023-06-12-broken.md", "---\ntitle: [unclosed\n---\nBody\n")
+    client.force_login(importer)
+
+    page = client.post(
+        reverse(IMPORT), {"file": SimpleUploadedFile("site.zip", buffer.getvalue())}
+    )
+    content = page.content.decode()
+    assert "broken" in content and "YAML" in content
+    client.post(reverse(IMPORT), {"token": page.context["token"]})
+    assert list(Post.objects.values_list("slug", flat=True)) == ["hello"]
+
+
+def test_import_token_is_bound_to_its_user(client, importer, tmp_path):
+    make_post("One")
+    data = export_to(tmp_path / "posts.json", "json").read_bytes()
+    client.force_login(importer)
+    token = client.post(reverse(IMPORT), {"file": SimpleUploadedFile("p.json", data)}).context[
+        "token"
+    ]
+    other = User.objects.create_user("other", password="other-pass-123", is_staff=True)
+    other.groups.add(Group.objects.get(name="Staff importers"))
+    client.force_login(other)
+    assert client.post(reverse(IMPORT), {"token": token}).status_code == 403
+
+
+def test_import_page_refuses_other_files(client, importer):
+    client.force_login(importer)
+    page = client.post(reverse(IMPORT), {"file": SimpleUploadedFile("notes.txt", b"hello")})
+    assert page.status_code == 200
+    assert "Upload a zip of a Jekyll site or a JSON export" in page.content.decode()
