@@ -1,10 +1,14 @@
-"""Site-wide middleware: a request id on every request and log line, and the CSP header."""
+"""Site-wide middleware: a request id on every request and log line, a cap on request
+bodies, and the Content-Security-Policy header."""
 
 import contextvars
 import re
 import uuid
 
 from django.conf import settings
+from django.http import HttpResponse
+from django.template.defaultfilters import filesizeformat
+from django.utils.translation import gettext as _
 
 # The id of the request being handled in this thread or task, for log records (see
 # foundation.jsonlog.RequestIdFilter). "-" outside a request (management commands, start-up).
@@ -31,6 +35,35 @@ class RequestIdMiddleware:
             request_id_var.reset(token)
         response.headers["X-Request-ID"] = request.id
         return response
+
+
+class RequestBodyLimitMiddleware:
+    """Refuse a request whose declared body is larger than ``MAX_REQUEST_BODY_SIZE`` with 413
+    before anything reads it.
+
+    Django caps form fields (``DATA_UPLOAD_MAX_MEMORY_SIZE``) but streams uploaded files to
+    disk whatever their size; this is the outer bound. It sits well above the image limit
+    (``MAX_IMAGE_UPLOAD_SIZE``) so that an image that is merely too big reaches the form and
+    gets a clear error there.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.MAX_REQUEST_BODY_SIZE
+
+    def __call__(self, request):
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if self.limit and length > self.limit:
+            return HttpResponse(
+                _("The request is too large (at most %(size)s).")
+                % {"size": filesizeformat(self.limit)},
+                status=413,
+                content_type="text/plain; charset=utf-8",
+            )
+        return self.get_response(request)
 
 
 def build_policy(directives):

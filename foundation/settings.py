@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "foundation.middleware.RequestIdMiddleware",
+    "foundation.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "foundation.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -195,6 +196,9 @@ if AWS_STORAGE_BUCKET_NAME:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMAGE_UPLOAD_SIZE = 10 * 1024 * 1024
+# Any request body above this is refused with 413 before it is read (foundation.middleware);
+# above the image limit, so that a too-large image still gets the form's own error.
+MAX_REQUEST_BODY_SIZE = int(os.environ.get("DJANGO_MAX_REQUEST_BODY_SIZE", 64 * 1024 * 1024))
 
 # django-markdownx: the live preview uses the same renderer as the public site.
 MARKDOWNX_MARKDOWNIFY_FUNCTION = "posts.markup.render_markdown"

@@ -6,6 +6,8 @@ permission-protected ``markdownx/markdownify/`` endpoint, which renders with
 shows what visitors will see. Images dropped on the editor go to ``markdownx/upload/``
 (validated by ``posts.forms.MarkdownImageForm``).
 
+Export and import (buttons, action and pages) come from ``posts.admin_io``.
+
 Lists and change pages run a fixed number of queries whatever the number of rows:
 ``get_queryset`` joins or prefetches everything the columns and widgets read.
 """
@@ -21,6 +23,7 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin
+from posts.admin_io import PostExportImportAdminMixin
 from posts.forms import PostAdminForm
 from posts.models import Category, Post
 
@@ -65,7 +68,7 @@ class CategoryAdmin(PlainTextHelpMixin, admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(ContentManageableAdmin):
+class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
     form = PostAdminForm
     formfield_overrides = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
     list_display = (

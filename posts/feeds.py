@@ -45,7 +45,10 @@ class ContentRssFeed(Rss201rev2Feed):
     """RSS 2.0 with the full body in ``content:encoded`` (the description is the summary)."""
 
     def rss_attributes(self):
-        return {**super().rss_attributes(), "xmlns:content": "http://purl.org/rss/1.0/modules/content/"}
+        return {
+            **super().rss_attributes(),
+            "xmlns:content": "http://purl.org/rss/1.0/modules/content/",
+        }
 
     def add_item_elements(self, handler, item):
         super().add_item_elements(handler, item)
@@ -86,8 +89,9 @@ class PostFeed(Feed):
         return None
 
     def description(self, obj):
-        return _("News from the foundation: donations, project milestones, events and "
-                 "announcements.")
+        return _(
+            "News from the foundation: donations, project milestones, events and announcements."
+        )
 
     def feed_language(self, obj):
         return None
@@ -273,9 +277,7 @@ class ProjectFeed(PostFeed):
         return _("News about %(name)s") % {"name": project.name}
 
     def description(self, project):
-        return _("News from the foundation about the project %(name)s.") % {
-            "name": project.name
-        }
+        return _("News from the foundation about the project %(name)s.") % {"name": project.name}
 
 
 class ProjectAtomFeed(AtomFeedMixin, ProjectFeed):

@@ -26,11 +26,58 @@ from django.utils.text import Truncator
 MARKDOWN_EXTENSIONS = ["tables", "fenced_code", "footnotes", "sane_lists"]
 
 ALLOWED_TAGS = {
-    "a", "abbr", "b", "blockquote", "br", "caption", "cite", "code", "col", "colgroup",
-    "dd", "del", "details", "div", "dl", "dt", "em", "figcaption", "figure", "h1", "h2",
-    "h3", "h4", "h5", "h6", "hr", "i", "img", "ins", "kbd", "li", "mark", "ol", "p", "pre",
-    "q", "s", "small", "span", "strong", "sub", "summary", "sup", "table", "tbody", "td",
-    "tfoot", "th", "thead", "tr", "u", "ul",
+    "a",
+    "abbr",
+    "b",
+    "blockquote",
+    "br",
+    "caption",
+    "cite",
+    "code",
+    "col",
+    "colgroup",
+    "dd",
+    "del",
+    "details",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "figcaption",
+    "figure",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "i",
+    "img",
+    "ins",
+    "kbd",
+    "li",
+    "mark",
+    "ol",
+    "p",
+    "pre",
+    "q",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "sub",
+    "summary",
+    "sup",
+    "table",
+    "tbody",
+    "td",
+    "tfoot",
+    "th",
+    "thead",
+    "tr",
+    "u",
+    "ul",
 }
 ALLOWED_ATTRIBUTES = {
     "*": {"title", "lang", "dir", "class", "id", "style"},
@@ -45,8 +92,18 @@ ALLOWED_ATTRIBUTES = {
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # Only properties that cannot take an element out of the flow of the article.
 ALLOWED_STYLE_PROPERTIES = {
-    "text-align", "width", "max-width", "height", "margin", "margin-left", "margin-right",
-    "margin-top", "margin-bottom", "vertical-align", "font-weight", "font-style",
+    "text-align",
+    "width",
+    "max-width",
+    "height",
+    "margin",
+    "margin-left",
+    "margin-right",
+    "margin-top",
+    "margin-bottom",
+    "vertical-align",
+    "font-weight",
+    "font-style",
     "text-decoration",
 }
 # Classes the renderer itself produces; anything else an author writes is dropped.
@@ -181,8 +238,9 @@ def _complete_images(html):
     def complete(match):
         attributes = match.group(1)
         present = set(_ATTRIBUTE_NAME.findall(attributes))
-        missing = "".join(f' {name}="{value}"' for name, value in _IMG_DEFAULTS
-                          if name not in present)
+        missing = "".join(
+            f' {name}="{value}"' for name, value in _IMG_DEFAULTS if name not in present
+        )
         return f"<img{attributes}{missing}>"
 
     return _SANITISED_IMG.sub(complete, html)

@@ -73,9 +73,9 @@ class StaticSitemap(SiteSitemap):
                 "home": news,
                 "posts:list": news,
                 "projects:list": Project.objects.aggregate(latest=Max("updated_at"))["latest"],
-                "projects:donor-list": Donor.objects.public().aggregate(
-                    latest=Max("updated_at")
-                )["latest"],
+                "projects:donor-list": Donor.objects.public().aggregate(latest=Max("updated_at"))[
+                    "latest"
+                ],
             }
         return self._changes
 

@@ -74,6 +74,7 @@ from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from posts.markup import resolve_liquid
@@ -192,14 +193,25 @@ class ImportReport:
         return [result for result in self.results if result.status == FAILED]
 
     def summary(self):
+        numbers = {
+            "created": self.created,
+            "updated": self.updated,
+            "skipped": self.skipped,
+            "failed": self.failed,
+            "copied": self.images_copied,
+            "reused": self.images_reused,
+            "missing": self.images_missing,
+        }
         text = (
-            f"created {self.created}, updated {self.updated}, skipped {self.skipped}, "
-            f"failed {self.failed}; images copied {self.images_copied}"
-            + (f" ({self.images_reused} already in media)" if self.images_reused else "")
-            + f", images missing {self.images_missing}."
+            _(
+                "created %(created)d, updated %(updated)d, skipped %(skipped)d, "
+                "failed %(failed)d; images copied %(copied)d (%(reused)d already in media), "
+                "images missing %(missing)d."
+            )
+            % numbers
         )
         if self.dry_run:
-            return f"Dry run, nothing was written: would have {text}"
+            return _("Dry run, nothing was written: would have %(text)s") % {"text": text}
         return text[0].upper() + text[1:]
 
 
@@ -835,8 +847,10 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
         hero = None
         if parsed.hero_reference:
             image, hero = find_image(source, parsed.hero_reference, "hero")
-            if image is not None:
-                result.images.append(image)
+            if image is None:  # a remote URL or an unresolvable Liquid expression
+                reason = "not a file of the site (remote images are not downloaded)"
+                image = ImageResult(parsed.hero_reference, "hero", REFUSED, reason=reason)
+            result.images.append(image)
             if hero is not None:
                 found_images.append(hero)
         body, links = _convert_body(source, parsed.body, result, found_images)

@@ -14,43 +14,48 @@ CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-@pytest.fixture(scope="module")
-def browser():
+@pytest.fixture
+def browser(transactional_db):
+    """A headless chromium, started after the test database is ready.
+
+    Playwright's sync API keeps an asyncio event loop running in this thread while it is
+    open. Django then refuses ORM calls unless told the mix is deliberate, and hands out
+    database connections of their own to code running under that loop; those are closed
+    here before the loop ends. Started after ``transactional_db`` so that the database
+    is set up (and restored) through the test's ordinary connection.
+    """
     if not CHROMIUM.exists():
         pytest.skip(
             "Debian's chromium is not installed at /usr/bin/chromium (apt-get install chromium)"
         )
+    from django.db import connections
     from playwright.sync_api import sync_playwright
 
-    # Playwright's sync API keeps an asyncio event loop running in this thread while it is
-    # open; Django refuses ORM calls made from the test body under a running loop unless
-    # told this is deliberate. Only for as long as the browser is open.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
-        yield from _launch(sync_playwright)
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=str(CHROMIUM),
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--disable-sync",
+                    "--no-first-run",
+                ],
+            )
+            try:
+                yield browser
+            finally:
+                browser.close()
+                connections.close_all()
     finally:
         if previous is None:
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         else:
             os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = previous
-
-
-def _launch(sync_playwright):
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.urls import clear_url_caches, reverse
 
+from foundation.benchmark.serving import parse_wrk
 from foundation.factories import make_post
-from foundation.management.commands.bench import parse_wrk
 from posts.models import Category, Post
 from projects.models import Donation, Donor, Project
 

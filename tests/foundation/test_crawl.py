@@ -11,6 +11,7 @@ The Django test client re-raises any exception a view lets escape, so a bug that
 500 for a visitor fails these tests with its traceback.
 """
 
+import os
 from datetime import timedelta
 from html.parser import HTMLParser
 from urllib.parse import quote, urlencode, urljoin, urlsplit
@@ -65,6 +66,15 @@ MALFORMED_QUERIES = [
     "category=%E2%80%AE",
     "%FF=%FF",
     "&&&=&",
+]
+
+COMMON_MALFORMED_QUERIES = [
+    "page=abc",
+    "page=99999999999999999999",
+    "q=%00",
+    "q=%3Cscript%3Ealert(1)%3C%2Fscript%3E",
+    "area=%FF&year=abc",
+    "page=1&page=abc&page=",
 ]
 
 REQUIRED_PAGES = {
@@ -153,7 +163,11 @@ def site(db):
         )
         for n in range(1, 15)
     ]
-    posts.append(make_post("开放原子新闻", slug="openatom-news-zh", language="zh-hans", categories=[foundation]))
+    posts.append(
+        make_post(
+            "开放原子新闻", slug="openatom-news-zh", language="zh-hans", categories=[foundation]
+        )
+    )
     draft = make_post("Secret draft", status=Post.Status.DRAFT, categories=[foundation])
     scheduled = make_post(
         "Tomorrow's announcement",
@@ -200,7 +214,7 @@ def test_crawl_from_home_reaches_every_public_page_and_none_fails(site):
     assert broken == {}, "links that do not lead to a page: {path: (status, linked from)}"
 
     visited = {url_name(path) for path in responses}
-    assert REQUIRED_PAGES <= visited, f"never reached: {REQUIRED_PAGES - visited}"
+    assert visited >= REQUIRED_PAGES, f"never reached: {REQUIRED_PAGES - visited}"
 
     # Every published post is reachable, the Chinese category and slug included.
     for post in site["posts"]:
@@ -217,23 +231,27 @@ def test_crawl_from_home_reaches_every_public_page_and_none_fails(site):
 
 
 def test_every_crawled_page_survives_malformed_parameters(site):
+    """Every page found gets the common attacks; the first page of each kind gets them all
+    (the others of a kind share its view and code path)."""
     client = Client()
     responses, _linked_from = crawl(client)
-    pages = sorted({path for path, r in responses.items() if r.status_code == 200})
+    pages = sorted(path for path, r in responses.items() if r.status_code == 200)
     assert len(pages) > 20
 
-    answered = {}
+    answered, seen_kinds = {}, set()
     for path in pages:
-        for query in MALFORMED_QUERIES:
+        kind = url_name(path)
+        queries = MALFORMED_QUERIES if kind not in seen_kinds else COMMON_MALFORMED_QUERIES
+        seen_kinds.add(kind)
+        for query in queries:
             url = with_query(path, query)
-            response = get(client, url)
-            answered[url] = response.status_code
-    assert set(answered.values()) <= {200, 301, 302, 404}, {
-        url: status for url, status in answered.items() if status not in {200, 301, 302, 404}
-    }
+            answered[url] = get(client, url).status_code
+    assert seen_kinds >= REQUIRED_PAGES
+    unexpected = {url: status for url, status in answered.items() if status not in {200, 404}}
+    assert unexpected == {}
     # Malformed page numbers on a list are "not found", as for a page past the end.
-    assert answered[with_query(reverse("posts:list"), "page=abc")] == 404
-    assert answered[with_query(reverse("posts:list"), "page=99999999999999999999")] == 404
+    for query in ("page=abc", "page=99999999999999999999", "page=-1", "page=1.5"):
+        assert answered[with_query(reverse("posts:list"), query)] == 404, query
 
 
 def test_malformed_paths_are_not_found(site):
@@ -255,7 +273,7 @@ def test_malformed_paths_are_not_found(site):
 # --- property tests: arbitrary slugs and parameters --------------------------------------
 
 URL_SETTINGS = settings(
-    max_examples=100,
+    max_examples=int(os.environ.get("HYPOTHESIS_MAX_EXAMPLES", 100)),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -263,15 +281,39 @@ URL_SETTINGS = settings(
 # /news/<slug>/, /news/category/<slug>/, /projects/<slug>/, /donors/<slug>/
 SLUG_PAGES = ["posts:list", "posts:category", "projects:list", "projects:donor-list"]
 LIST_PAGES = [
-    "home", "search", "posts:list", "projects:list", "projects:donor-list",
+    "home",
+    "search",
+    "posts:list",
+    "projects:list",
+    "projects:donor-list",
 ]
 PARAMETERS = ["page", "q", "area", "stage", "donor", "type", "year", "language", "category"]
 
 anything = st.one_of(
     st.text(max_size=60),
     st.text(alphabet=st.characters(codec="utf-8"), max_size=20),
-    st.sampled_from(["", "0", "-1", "1.5", "1e3", "99999999999999999999", "NaN", "last",
-                     "null", "../", "%", "%%", "\\", "'", '"', "<", "1 OR 1=1", "中文"]),
+    st.sampled_from(
+        [
+            "",
+            "0",
+            "-1",
+            "1.5",
+            "1e3",
+            "99999999999999999999",
+            "NaN",
+            "last",
+            "null",
+            "../",
+            "%",
+            "%%",
+            "\\",
+            "'",
+            '"',
+            "<",
+            "1 OR 1=1",
+            "中文",
+        ]
+    ),
     st.integers().map(str),
 )
 raw_bytes = st.binary(max_size=30).map(lambda b: quote(b, safe=""))

@@ -138,6 +138,21 @@ def test_a_plain_request_id_from_the_proxy_is_kept_anything_else_replaced(client
         assert re.fullmatch(r"[0-9a-f]{32}", response["X-Request-ID"])
 
 
+def test_request_bodies_over_the_cap_are_refused_before_they_are_read(client, settings):
+    settings.MAX_REQUEST_BODY_SIZE = 1000
+
+    too_big = client.post(reverse("healthz"), data="x" * 1001, content_type="text/plain")
+    within = client.post(reverse("healthz"), data="x" * 1000, content_type="text/plain")
+
+    assert too_big.status_code == 413
+    assert "The request is too large (at most 1000" in too_big.content.decode()
+    assert within.status_code == 405  # reached the view, which answers GET and HEAD only
+
+
+def test_the_body_cap_leaves_room_for_the_image_forms_own_error(settings):
+    assert settings.MAX_REQUEST_BODY_SIZE > 50 * 1024 * 1024 > settings.MAX_IMAGE_UPLOAD_SIZE
+
+
 # --- The site under gunicorn, as `make serve` runs it ------------------------------------
 
 

@@ -232,7 +232,9 @@ def test_feed_is_capped_and_costs_the_same_queries_at_any_size(client, db):
 
     start = timezone.now() - timedelta(days=100)
     for number in range(FEED_SIZE + 5):
-        make_post(f"Post {number}", categories=[category], publish_at=start + timedelta(hours=number))
+        make_post(
+            f"Post {number}", categories=[category], publish_at=start + timedelta(hours=number)
+        )
     with CaptureQueriesContext(connection) as large:
         _, parsed = parse(client, url)
     assert len(parsed.entries) == FEED_SIZE

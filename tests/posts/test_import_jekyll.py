@@ -533,3 +533,15 @@ def test_command_fails_with_status_when_a_file_failed(tmp_path):
         call_command("import_jekyll", str(tmp_path), stdout=out, stderr=io.StringIO())
     assert "FAILED" in out.getvalue() and "2020-01-02-bad.md" in out.getvalue()
     assert Post.objects.filter(slug="ok").exists()
+
+
+def test_a_remote_hero_image_is_reported_and_kept_for_export(tmp_path):
+    write(
+        tmp_path,
+        {"_posts/2020-01-01-remote.md": post_text("Remote", "image: https://x.org/a.jpg\n")},
+    )
+    report = import_paths([tmp_path])
+    post = Post.objects.get()
+    assert not post.hero_image and report.images_missing == 1
+    assert "remote images are not downloaded" in report.results[0].images[0].reason
+    assert post.extras["_jekyll"]["front_matter"]["image"] == "https://x.org/a.jpg"

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from foundation.factories import image_file, make_category, make_post, make_project
 from posts import exports
-from posts.imports.restore import RestoreError, restore
+from posts.imports.restore import restore
 from posts.models import Category, Post
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,9 @@ def sha256(name):
 
 
 def body_image(name, seed=1):
-    stored = default_storage.save(f"posts/body/{name}", image_file(name, size=(320, 200), seed=seed))
+    stored = default_storage.save(
+        f"posts/body/{name}", image_file(name, size=(320, 200), seed=seed)
+    )
     return default_storage.url(stored)
 
 
@@ -172,7 +174,9 @@ def test_plain_json_takes_images_from_a_media_folder(tmp_path, settings):
     shutil.copytree(settings.MEDIA_ROOT, tmp_path / "old-media")
     wipe(settings)
 
-    call_command("import_posts", str(tmp_path / "posts.json"), "--media-dir", str(tmp_path / "old-media"))
+    call_command(
+        "import_posts", str(tmp_path / "posts.json"), "--media-dir", str(tmp_path / "old-media")
+    )
 
     assert state() == before
 
@@ -264,7 +268,9 @@ def test_unsafe_paths_are_refused(tmp_path, settings):
 
     report = restore(_rewrite_bundle(tmp_path / "backup.zip", tmp_path / "e.zip", escape))
 
-    assert ("../../outside.png", "unsafe file name") in [(p, r) for _s, p, r in report.images_missing]
+    assert ("../../outside.png", "unsafe file name") in [
+        (p, r) for _s, p, r in report.images_missing
+    ]
     assert not (settings.MEDIA_ROOT.parent / "outside.png").exists()
 
 
@@ -343,7 +349,9 @@ def test_import_page_is_forbidden_without_permission(client, editor):
     assert client.post(reverse(IMPORT), {"token": "x"}).status_code == 403
 
 
-def test_import_page_shows_a_dry_run_then_imports_on_confirmation(client, importer, tmp_path, settings):
+def test_import_page_shows_a_dry_run_then_imports_on_confirmation(
+    client, importer, tmp_path, settings
+):
     make_corpus()
     data = export_to(tmp_path / "backup.zip").read_bytes()
     wipe(settings)
@@ -375,9 +383,7 @@ def test_import_page_takes_a_jekyll_zip(client, importer):
         archive.writestr("_posts/2023-06-12-broken.md", "---\ntitle: [unclosed\n---\nBody\n")
     client.force_login(importer)
 
-    page = client.post(
-        reverse(IMPORT), {"file": SimpleUploadedFile("site.zip", buffer.getvalue())}
-    )
+    page = client.post(reverse(IMPORT), {"file": SimpleUploadedFile("site.zip", buffer.getvalue())})
     content = page.content.decode()
     assert "broken" in content and "YAML" in content
     client.post(reverse(IMPORT), {"token": page.context["token"]})

@@ -369,7 +369,11 @@ def test_ids_are_kept_only_for_footnotes():
 
 
 def test_images_get_an_empty_alt_when_they_have_none_and_keep_theirs_otherwise():
-    root = parse(render_markdown('<img src="/a.jpg">\n\n![A donor logo](/b.png)\n\n<img src="/c.jpg" alt="C">'))
+    root = parse(
+        render_markdown(
+            '<img src="/a.jpg">\n\n![A donor logo](/b.png)\n\n<img src="/c.jpg" alt="C">'
+        )
+    )
     images = root.find_all("img")
     assert [(img.attrs["src"], img.attrs["alt"]) for img in images] == [
         ("/a.jpg", ""),
@@ -382,7 +386,11 @@ def test_images_get_an_empty_alt_when_they_have_none_and_keep_theirs_otherwise()
 def test_an_image_attribute_holding_a_bracket_does_not_break_the_tag():
     [img] = parse(render_markdown('<img src="/a.jpg" title="a > b">')).find_all("img")
     assert img.attrs == {
-        "src": "/a.jpg", "title": "a > b", "alt": "", "loading": "lazy", "decoding": "async"
+        "src": "/a.jpg",
+        "title": "a > b",
+        "alt": "",
+        "loading": "lazy",
+        "decoding": "async",
     }
 
 
@@ -444,7 +452,9 @@ def test_liquid_in_a_rendered_post():
 
 
 def test_liquid_respects_a_base_url():
-    assert resolve_liquid("{{ 'img/x.jpg' | relative_url }}", base_url="/blog/") == "/blog/img/x.jpg"
+    assert (
+        resolve_liquid("{{ 'img/x.jpg' | relative_url }}", base_url="/blog/") == "/blog/img/x.jpg"
+    )
 
 
 # --- sanitize_html and excerpts ----------------------------------------------------------

@@ -31,22 +31,85 @@ PROPERTY_SETTINGS = settings(
 )
 
 FORBIDDEN_ELEMENTS = {
-    "script", "style", "iframe", "frame", "frameset", "object", "embed", "applet", "base",
-    "link", "meta", "form", "input", "button", "textarea", "select", "svg", "math",
-    "template", "noscript", "xmp", "plaintext", "noembed", "noframes", "audio", "video",
-    "source", "track", "portal", "dialog",
+    "script",
+    "style",
+    "iframe",
+    "frame",
+    "frameset",
+    "object",
+    "embed",
+    "applet",
+    "base",
+    "link",
+    "meta",
+    "form",
+    "input",
+    "button",
+    "textarea",
+    "select",
+    "svg",
+    "math",
+    "template",
+    "noscript",
+    "xmp",
+    "plaintext",
+    "noembed",
+    "noframes",
+    "audio",
+    "video",
+    "source",
+    "track",
+    "portal",
+    "dialog",
 }
 URL_ATTRIBUTES = {
-    "href", "src", "action", "formaction", "xlink:href", "srcset", "poster", "background",
-    "data", "cite", "longdesc", "usemap", "lowsrc", "dynsrc", "ping", "manifest", "codebase",
+    "href",
+    "src",
+    "action",
+    "formaction",
+    "xlink:href",
+    "srcset",
+    "poster",
+    "background",
+    "data",
+    "cite",
+    "longdesc",
+    "usemap",
+    "lowsrc",
+    "dynsrc",
+    "ping",
+    "manifest",
+    "codebase",
 }
 
 # --- strategies --------------------------------------------------------------------------
 
 DANGEROUS_TAGS = [
-    "script", "style", "iframe", "object", "embed", "svg", "math", "template", "form",
-    "input", "button", "base", "link", "meta", "frameset", "noscript", "textarea", "xmp",
-    "plaintext", "title", "select", "video", "audio", "image", "isindex",
+    "script",
+    "style",
+    "iframe",
+    "object",
+    "embed",
+    "svg",
+    "math",
+    "template",
+    "form",
+    "input",
+    "button",
+    "base",
+    "link",
+    "meta",
+    "frameset",
+    "noscript",
+    "textarea",
+    "xmp",
+    "plaintext",
+    "title",
+    "select",
+    "video",
+    "audio",
+    "image",
+    "isindex",
 ]
 ORDINARY_TAGS = sorted(ALLOWED_TAGS | {"center", "font", "blink", "marquee", "foo", "x-y"})
 
@@ -56,18 +119,57 @@ tag_names = st.one_of(
 ).flatmap(lambda name: st.sampled_from([name, name.upper(), name.capitalize()]))
 
 EVENT_HANDLERS = [
-    "onclick", "onerror", "onload", "onmouseover", "onfocus", "ontoggle", "onanimationstart",
-    "onbegin", "onpointerenter", "ONLOAD", "OnError",
+    "onclick",
+    "onerror",
+    "onload",
+    "onmouseover",
+    "onfocus",
+    "ontoggle",
+    "onanimationstart",
+    "onbegin",
+    "onpointerenter",
+    "ONLOAD",
+    "OnError",
 ]
 attribute_names = st.one_of(
     st.sampled_from(EVENT_HANDLERS),
     st.from_regex(r"\Aon[a-zA-Z]{1,12}\Z"),
-    st.sampled_from(sorted(URL_ATTRIBUTES) + [
-        "style", "class", "id", "title", "alt", "align", "width", "height", "loading",
-        "rel", "target", "srcdoc", "xmlns", "xmlns:xlink", "data-x", "is", "name", "lang",
-        "dir", "colspan", "open", "autofocus", "tabindex", "contenteditable", "type",
-        "http-equiv", "content", "attributename", "to", "values", "from",
-    ]),
+    st.sampled_from(
+        sorted(URL_ATTRIBUTES)
+        + [
+            "style",
+            "class",
+            "id",
+            "title",
+            "alt",
+            "align",
+            "width",
+            "height",
+            "loading",
+            "rel",
+            "target",
+            "srcdoc",
+            "xmlns",
+            "xmlns:xlink",
+            "data-x",
+            "is",
+            "name",
+            "lang",
+            "dir",
+            "colspan",
+            "open",
+            "autofocus",
+            "tabindex",
+            "contenteditable",
+            "type",
+            "http-equiv",
+            "content",
+            "attributename",
+            "to",
+            "values",
+            "from",
+        ]
+    ),
 )
 
 
@@ -78,12 +180,34 @@ def disguise(text):
         return "".join(c.upper() if up else c for c, up in zip(text, draw_bools, strict=False))
 
     def entity(char, style):
-        return [char, f"&#{ord(char)};", f"&#x{ord(char):x};", f"&#0000{ord(char)}",
-                f"&#X{ord(char):X};"][style]
+        return [
+            char,
+            f"&#{ord(char)};",
+            f"&#x{ord(char):x};",
+            f"&#0000{ord(char)}",
+            f"&#X{ord(char):X};",
+        ][style]
 
-    invisible = st.sampled_from(["\t", "\n", "\r", " ", "\x00", "\x01", "\x0b", "\x0c",
-                                 "&#9;", "&#10;", "&#x0A;", "&Tab;", "&NewLine;", "\u200b",
-                                 "\u00a0", "\ufeff"])
+    invisible = st.sampled_from(
+        [
+            "\t",
+            "\n",
+            "\r",
+            " ",
+            "\x00",
+            "\x01",
+            "\x0b",
+            "\x0c",
+            "&#9;",
+            "&#10;",
+            "&#x0A;",
+            "&Tab;",
+            "&NewLine;",
+            "\u200b",
+            "\u00a0",
+            "\ufeff",
+        ]
+    )
     return st.one_of(
         st.just(text),
         st.lists(st.booleans(), min_size=len(text), max_size=len(text)).map(mixed_case),
@@ -91,22 +215,41 @@ def disguise(text):
             lambda styles: "".join(entity(c, s) for c, s in zip(text, styles, strict=True))
         ),
         st.tuples(st.integers(0, len(text)), invisible).map(
-            lambda split: text[: split[0]] + split[1] + text[split[0]:]
+            lambda split: text[: split[0]] + split[1] + text[split[0] :]
         ),
         st.tuples(invisible, st.just(text)).map("".join),
     )
 
 
 schemes = st.sampled_from(
-    ["javascript", "vbscript", "data", "livescript", "jav&#x09;ascript", "http", "https",
-     "mailto", "ftp", "file", "blob", "about"]
+    [
+        "javascript",
+        "vbscript",
+        "data",
+        "livescript",
+        "jav&#x09;ascript",
+        "http",
+        "https",
+        "mailto",
+        "ftp",
+        "file",
+        "blob",
+        "about",
+    ]
 ).flatmap(disguise)
 colons = st.sampled_from([":", "&colon;", "&#58;", "&#x3a;", "%3A", ":\n", " :"])
-payloads = st.sampled_from([
-    "alert(1)", "//evil.example/%0aalert(1)", "text/html,<script>alert(1)</script>",
-    "text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==", "image/png;base64,iVBORw0K",
-    "image/svg+xml,<svg onload=alert(1)>", "msgbox(1)", "example.org/x?y=1&z=2",
-])
+payloads = st.sampled_from(
+    [
+        "alert(1)",
+        "//evil.example/%0aalert(1)",
+        "text/html,<script>alert(1)</script>",
+        "text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+        "image/png;base64,iVBORw0K",
+        "image/svg+xml,<svg onload=alert(1)>",
+        "msgbox(1)",
+        "example.org/x?y=1&z=2",
+    ]
+)
 urls = st.one_of(
     st.tuples(schemes, colons, payloads).map("".join),
     st.sampled_from(["/news/", "#fn:1", "../x.png", "//cdn.example.org/a.png", "", "?q=1"]),
@@ -114,17 +257,46 @@ urls = st.one_of(
 
 style_values = st.lists(
     st.tuples(
-        st.sampled_from(sorted(ALLOWED_STYLE_PROPERTIES) + [
-            "position", "z-index", "background", "background-image", "behavior",
-            "-moz-binding", "display", "top", "left", "content", "font-size", "color",
-            "TEXT-ALIGN", "wi\\64th",
-        ]),
-        st.sampled_from([
-            "center", "0 auto", "90%", "fixed", "99999", "url(javascript:alert(1))",
-            "expression(alert(1))", "e\\78pression(alert(1))", "url(data:text/html,x)",
-            "none", "10px !important", "1px /* */", "calc(100% - 1px)", "'x'", "\\",
-            "red;position:fixed", "url(\"x\")",
-        ]),
+        st.sampled_from(
+            sorted(ALLOWED_STYLE_PROPERTIES)
+            + [
+                "position",
+                "z-index",
+                "background",
+                "background-image",
+                "behavior",
+                "-moz-binding",
+                "display",
+                "top",
+                "left",
+                "content",
+                "font-size",
+                "color",
+                "TEXT-ALIGN",
+                "wi\\64th",
+            ]
+        ),
+        st.sampled_from(
+            [
+                "center",
+                "0 auto",
+                "90%",
+                "fixed",
+                "99999",
+                "url(javascript:alert(1))",
+                "expression(alert(1))",
+                "e\\78pression(alert(1))",
+                "url(data:text/html,x)",
+                "none",
+                "10px !important",
+                "1px /* */",
+                "calc(100% - 1px)",
+                "'x'",
+                "\\",
+                "red;position:fixed",
+                'url("x")',
+            ]
+        ),
     ).map(lambda d: f"{d[0]}:{d[1]}"),
     max_size=4,
 ).map(";".join)
@@ -140,12 +312,9 @@ def attributes(draw):
     else:
         value = draw(st.text(max_size=20))
     quote = draw(st.sampled_from(['"', "'", ""]))
-    if quote:
-        value = value.replace(quote, "")
-    else:
-        value = re.sub(r"[\s>]", "", value) or "x"
+    value = value.replace(quote, "") if quote else (re.sub(r"[\s>]", "", value) or "x")
     separator = draw(st.sampled_from([" ", "\t", "\n", "/", " / "]))
-    return f'{separator}{name}={quote}{value}{quote}'
+    return f"{separator}{name}={quote}{value}{quote}"
 
 
 @st.composite
@@ -154,63 +323,98 @@ def html_fragments(draw, depth=0):
     attrs = "".join(draw(st.lists(attributes(), max_size=3)))
     opening = f"<{tag}{attrs}{draw(st.sampled_from(['>', ' >', '/>', '']))}"
     if depth < 2:
-        inner = "".join(draw(st.lists(
-            st.one_of(st.text(max_size=15), html_fragments(depth=depth + 1), snippets),
-            max_size=3,
-        )))
+        inner = "".join(
+            draw(
+                st.lists(
+                    st.one_of(st.text(max_size=15), html_fragments(depth=depth + 1), snippets),
+                    max_size=3,
+                )
+            )
+        )
     else:
         inner = draw(st.text(max_size=15))
     closing = draw(st.sampled_from([f"</{tag}>", "", f"</{tag.upper()}>", "</p>", "</div>"]))
     return opening + inner + closing
 
 
-snippets = st.sampled_from([
-    "<svg><script>alert(1)</script></svg>",
-    "<svg/onload=alert(1)>",
-    "<svg><a xlink:href='javascript:alert(1)'><text>x</text></a></svg>",
-    "<svg><animate attributeName=href to=javascript:alert(1) /></svg>",
-    "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
-    "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
-    "<!-- <script>alert(1)</script> -->",
-    "<!--><img src=x onerror=alert(1)>-->",
-    "<![CDATA[<script>alert(1)</script>]]>",
-    "<noscript><p title='</noscript><img src=x onerror=alert(1)>'>",
-    "<style><img src=x onerror=alert(1)></style>",
-    "<scr<script>ipt>alert(1)</script>",
-    "<img src=x onerror=alert(1)//",
-    "<a href='javas\tcript:alert(1)'>x</a>",
-    "<div align=\"center\"><img src=\"{{'img/x.jpg'|relative_url}}\"></div><center>cap</center>",
-    "<center><script>alert(1)</script>caption</center>",
-    "<iframe srcdoc='<script>alert(1)</script>'></iframe>",
-    "<object data='javascript:alert(1)'></object>",
-    "<form><button formaction='javascript:alert(1)'>x</button></form>",
-    "<table><tr><td>a</td><script>alert(1)</script></tr></table>",
-    "<?xml version='1.0'?>",
-    "<!DOCTYPE html>",
-    "</p><p>",
-])
+snippets = st.sampled_from(
+    [
+        "<svg><script>alert(1)</script></svg>",
+        "<svg/onload=alert(1)>",
+        "<svg><a xlink:href='javascript:alert(1)'><text>x</text></a></svg>",
+        "<svg><animate attributeName=href to=javascript:alert(1) /></svg>",
+        "<math><mi xlink:href='javascript:alert(1)'>x</mi></math>",
+        "<math><mtext><table><mglyph><style><img src=x onerror=alert(1)>",
+        "<!-- <script>alert(1)</script> -->",
+        "<!--><img src=x onerror=alert(1)>-->",
+        "<![CDATA[<script>alert(1)</script>]]>",
+        "<noscript><p title='</noscript><img src=x onerror=alert(1)>'>",
+        "<style><img src=x onerror=alert(1)></style>",
+        "<scr<script>ipt>alert(1)</script>",
+        "<img src=x onerror=alert(1)//",
+        "<a href='javas\tcript:alert(1)'>x</a>",
+        '<div align="center"><img src="{{\'img/x.jpg\'|relative_url}}"></div><center>cap</center>',
+        "<center><script>alert(1)</script>caption</center>",
+        "<iframe srcdoc='<script>alert(1)</script>'></iframe>",
+        "<object data='javascript:alert(1)'></object>",
+        "<form><button formaction='javascript:alert(1)'>x</button></form>",
+        "<table><tr><td>a</td><script>alert(1)</script></tr></table>",
+        "<?xml version='1.0'?>",
+        "<!DOCTYPE html>",
+        "</p><p>",
+    ]
+)
 
 markdown_syntax = st.one_of(
-    st.sampled_from([
-        "# Heading\n", "## Sub\n", "**bold**", "_em_", "`code`", "\n\n", "\n", "> quote\n",
-        "- item\n- item\n", "1. one\n2. two\n", "---\n", "| a | b |\n|---|---|\n| 1 | 2 |\n",
-        "```\ncode <script>alert(1)</script>\n```\n", "```html\n<b>x</b>\n```\n",
-        "    indented <script>\n", "[^1]", "\n\n[^1]: A note <script>alert(1)</script>\n",
-        "[^x]: <img src=x onerror=alert(1)>\n", "\\<script\\>", "&amp;", "&lt;script&gt;",
-        "<https://example.org>", "<mailto:a@example.org>", "<javascript:alert(1)>",
-    ]),
+    st.sampled_from(
+        [
+            "# Heading\n",
+            "## Sub\n",
+            "**bold**",
+            "_em_",
+            "`code`",
+            "\n\n",
+            "\n",
+            "> quote\n",
+            "- item\n- item\n",
+            "1. one\n2. two\n",
+            "---\n",
+            "| a | b |\n|---|---|\n| 1 | 2 |\n",
+            "```\ncode <script>alert(1)</script>\n```\n",
+            "```html\n<b>x</b>\n```\n",
+            "    indented <script>\n",
+            "[^1]",
+            "\n\n[^1]: A note <script>alert(1)</script>\n",
+            "[^x]: <img src=x onerror=alert(1)>\n",
+            "\\<script\\>",
+            "&amp;",
+            "&lt;script&gt;",
+            "<https://example.org>",
+            "<mailto:a@example.org>",
+            "<javascript:alert(1)>",
+        ]
+    ),
     st.tuples(st.text(max_size=10), urls).map(lambda t: f"[{t[0]}]({t[1]})"),
     st.tuples(st.text(max_size=10), urls).map(lambda t: f"![{t[0]}]({t[1]})"),
-    st.tuples(st.text(max_size=10), urls).map(lambda t: f"[{t[0]}](<{t[1]}> \"t\")"),
+    st.tuples(st.text(max_size=10), urls).map(lambda t: f'[{t[0]}](<{t[1]}> "t")'),
     urls.map(lambda u: f"[link][r]\n\n[r]: {u}\n"),
 )
 
 liquid = st.one_of(
-    st.sampled_from([
-        "{{ site.baseurl }}", "{{site.url}}", "{% raw %}", "{% endraw %}",
-        "{% raw %}<script>alert(1)</script>{% endraw %}", "{{ server_ip }}",
-        "{% include foo.html %}", "\x00RAW0\x00", "\x00RAW99\x00", "\x02wzxhzdk:0\x03",
-    ]),
+    st.sampled_from(
+        [
+            "{{ site.baseurl }}",
+            "{{site.url}}",
+            "{% raw %}",
+            "{% endraw %}",
+            "{% raw %}<script>alert(1)</script>{% endraw %}",
+            "{{ server_ip }}",
+            "{% include foo.html %}",
+            "\x00RAW0\x00",
+            "\x00RAW99\x00",
+            "\x02wzxhzdk:0\x03",
+        ]
+    ),
     urls.map(lambda u: "{{ '" + u + "' | relative_url }}"),
 )
 

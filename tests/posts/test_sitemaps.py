@@ -119,7 +119,9 @@ def test_every_section_validates_and_lists_only_public_things(client, site):
     assert donors[f"{SITE}{site['public'].get_absolute_url()}"] == day(site["public"].updated_at)
 
     projects = urls(client, "projects")
-    assert projects == {f"{SITE}{site['project'].get_absolute_url()}": day(site["project"].updated_at)}
+    assert projects == {
+        f"{SITE}{site['project'].get_absolute_url()}": day(site["project"].updated_at)
+    }
 
     pages = urls(client, "pages")
     assert set(pages) == {
@@ -135,7 +137,10 @@ def test_a_long_section_is_split_into_pages(client, site, monkeypatch):
     posts = f"{SITE}{reverse('sitemap-section', kwargs={'section': 'posts'})}"
     assert posts in index and f"{posts}?p=2" in index and f"{posts}?p=3" not in index
     assert len(urls(client, "posts", page=2)) == 1
-    assert client.get(reverse("sitemap-section", kwargs={"section": "posts"}) + "?p=3").status_code == 404
+    assert (
+        client.get(reverse("sitemap-section", kwargs={"section": "posts"}) + "?p=3").status_code
+        == 404
+    )
 
 
 def test_unknown_section_and_bad_page_are_404(client, site):

@@ -171,14 +171,17 @@ def test_category_page_shows_description_and_only_its_public_posts(visitor):
     assert '<meta name="description" content="Summits, meet-ups and hackathons.">' in html
 
 
-def test_category_with_a_chinese_slug(client):
+def test_category_with_a_chinese_slug(client, settings):
     category = make_category("基金会")
     make_post("基金会新闻", categories=[category])
 
     response = client.get(reverse("posts:category", args=["基金会"]))
 
     assert response.status_code == 200
-    assert "基金会新闻" in response.content.decode()
+    html = response.content.decode()
+    assert "基金会新闻" in html
+    encoded = "/news/category/%E5%9F%BA%E9%87%91%E4%BC%9A/"
+    assert f'<link rel="canonical" href="{settings.SITE_URL}{encoded}">' in html
 
 
 def test_empty_category_says_so(client):
@@ -315,6 +318,8 @@ def test_the_sample_post_renders_its_table_and_centred_captions(client):
 
     html = client.get(post.get_absolute_url()).content.decode()
 
+    scroller = '<div class="table-scroll" role="region" tabindex="0" aria-label="Table (scrolls'
+    assert f'{scroller} sideways)"><table>' in html  # phones scroll it sideways
     table = html[html.index("<table>") : html.index("</table>")]
     assert table.count("<tr>") == 21  # header row + 20 projects
     assert "<td>Vearch</td>" in table

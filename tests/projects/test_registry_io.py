@@ -44,9 +44,7 @@ def snapshot():
                 "slug", "name", "summary", "license", "stage", "incubating_on", "area__slug"
             )
         ),
-        "donors": sorted(
-            Donor.objects.values_list("slug", "name", "kind", "website", "is_public")
-        ),
+        "donors": sorted(Donor.objects.values_list("slug", "name", "kind", "website", "is_public")),
         "donations": sorted(
             Donation.objects.values_list(
                 "project__slug", "donor__slug", "role", "order", "signed_on", "notes"
@@ -127,7 +125,9 @@ def test_an_edited_spreadsheet_updates_by_slug():
 
     tongsuo = Project.objects.get(slug="tongsuo")
     assert (tongsuo.summary, tongsuo.stage, tongsuo.graduated_on) == (
-        "Now graduated", "graduated", date(2024, 1, 2)
+        "Now graduated",
+        "graduated",
+        date(2024, 1, 2),
     )
     assert Donation.objects.get(project=tongsuo, donor__slug="acme").order == 5
     assert Project.objects.filter(slug="new-one").exists()
