@@ -10,9 +10,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
 from foundation.factories import image_bytes, make_category, make_post, make_project
 from posts.models import Post
+from tests.conftest import grant
 
 pytestmark = pytest.mark.django_db
 
@@ -283,8 +285,6 @@ def test_bulk_publish_of_future_post_says_it_is_scheduled(client, editor):
 
 
 def test_bulk_actions_need_change_permission(client, staff_without_permission):
-    from tests.conftest import grant
-
     post = make_post(status=Post.Status.DRAFT)
     viewer = grant(staff_without_permission, "posts.view_post")
     client.force_login(viewer)
@@ -379,23 +379,35 @@ def test_preview_renders_like_the_site_and_is_sanitised(client, editor):
     assert "onclick" not in html
 
 
-def test_editor_uploads_an_image_into_the_body(client, editor, media_root):
+@pytest.mark.parametrize(
+    ("name", "fmt", "content_type", "stored_size"),
+    [
+        ("diagram.png", "PNG", "image/png", (1600, 800)),  # resized to the site's width
+        ("photo.jpg", "JPEG", "image/jpeg", (1600, 800)),
+        ("photo.webp", "WEBP", "image/webp", (1600, 800)),
+        ("anim.gif", "GIF", "image/gif", (2400, 1200)),  # GIFs are stored as they are
+        ("misnamed.jpg", "PNG", "image/jpeg", (1600, 800)),  # stored as what it really is
+    ],
+)
+def test_editor_uploads_an_image_into_the_body(
+    client, editor, media_root, name, fmt, content_type, stored_size
+):
     client.force_login(editor)
     response = client.post(
         reverse(UPLOAD),
-        {"image": upload("diagram.png", image_bytes(size=(2400, 1200), fmt="PNG"), "image/png")},
+        {"image": upload(name, image_bytes(size=(2400, 1200), fmt=fmt), content_type)},
         headers={"x-requested-with": "XMLHttpRequest"},
     )
     assert response.status_code == 200
     image_code = json.loads(response.content)["image_code"]
-    assert image_code.startswith("![](/media/posts/body/") and image_code.endswith(".png)")
+    extension = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "GIF": "gif"}[fmt]
+    assert image_code.startswith("![](/media/posts/body/")
+    assert image_code.endswith(f".{extension})")
     stored = list((media_root / "posts" / "body").iterdir())
     assert len(stored) == 1
-    from PIL import Image
-
     with Image.open(stored[0]) as image:
-        assert image.format == "PNG"
-        assert image.size == (1600, 800)  # resized to the site's maximum width
+        assert image.format == fmt
+        assert image.size == stored_size
 
 
 @pytest.mark.parametrize(
