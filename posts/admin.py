@@ -108,6 +108,13 @@ class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
         ),
         (_("Categories and projects"), {"fields": ("categories", "projects")}),
         (
+            _("Search engines and social sites"),
+            {
+                "classes": ("collapse",),
+                "fields": ("meta_title", "meta_description", "canonical_url"),
+            },
+        ),
+        (
             _("Imported from the old site"),
             {"classes": ("collapse",), "fields": ("extras",)},
         ),

@@ -113,17 +113,22 @@ ALLOWED_CLASS = re.compile(
 )
 ALLOWED_ID = re.compile(r"^(fn|fnref):[\w-]+$")
 
-_RAW_BLOCK = re.compile(r"{%-?\s*raw\s*-?%}(.*?){%-?\s*endraw\s*-?%}", re.S)
+# Bodies that stop in the middle (an unclosed ``{% raw %}`` or ``<center>``) must not make
+# every opening scan to the end of the text: each match stops at the next opening tag, so
+# rendering stays linear in the size of the body.
+_RAW_BLOCK = re.compile(
+    r"{%-?\s*raw\s*-?%}((?:(?!{%-?\s*(?:end)?raw\s*-?%}).)*){%-?\s*endraw\s*-?%}", re.S
+)
 _LIQUID_URL = re.compile(
     r"{{-?\s*(['\"])(?P<path>[^'\"]*)\1\s*\|\s*(?:relative_url|absolute_url)\s*-?}}"
 )
 _LIQUID_SITE_BASE = re.compile(r"{{-?\s*site\.(?:baseurl|url)\s*-?}}")
 _LEGACY_FIGURE = re.compile(
     r"<div\s+align=\"?center\"?\s*>\s*(?P<img><img\b[^>]*>)\s*</div>"
-    r"(?:\s*<center>(?P<caption>.*?)</center>)?",
+    r"(?:\s*<center>(?P<caption>(?:(?!</?center>).)*)</center>)?",
     re.S | re.I,
 )
-_CENTER = re.compile(r"<center>(.*?)</center>", re.S | re.I)
+_CENTER = re.compile(r"<center>((?:(?!</?center>).)*)</center>", re.S | re.I)
 # Control characters have no place in a post; NUL also marks the raw-block placeholders
 # below and STX/ETX are Python-Markdown's own, so a body must not be able to forge them.
 _CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")

@@ -1,3 +1,5 @@
+import re
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -162,6 +164,27 @@ class Post(ContentManageable):
         blank=True,
         help_text=_("Donated projects this post is about. The post is listed on their pages."),
     )
+    meta_title = models.CharField(
+        _("meta title"),
+        max_length=200,
+        blank=True,
+        help_text=_("The title search engines and social sites show. Leave empty to use the "
+                    "post's title."),
+    )
+    meta_description = models.CharField(
+        _("meta description"),
+        max_length=300,
+        blank=True,
+        help_text=_("The description search engines and social sites show, about 150 "
+                    "characters. Leave empty to use the summary."),
+    )
+    canonical_url = models.URLField(
+        _("canonical URL"),
+        max_length=500,
+        blank=True,
+        help_text=_("Only for a post first published elsewhere: the original's address, which "
+                    "search engines then treat as the main copy. Leave empty for this page."),
+    )
     extras = models.JSONField(
         _("front-matter extras"),
         default=dict,
@@ -215,8 +238,26 @@ class Post(ContentManageable):
         """Summary for lists, feeds and the meta description."""
         return self.summary or self.excerpt
 
+    @property
+    def seo_title(self):
+        """The title for ``<title>``, OpenGraph and Twitter cards: the override, else the title."""
+        return self.meta_title or self.title
+
+    @property
+    def seo_description(self):
+        """The meta description: the editor's override, else the summary (or excerpt)."""
+        return self.meta_description or self.description
+
+    def get_canonical_url(self):
+        """The page's canonical address: the editor's override, else this site's own URL."""
+        return self.canonical_url or f"{settings.SITE_URL}{self.get_absolute_url()}"
+
     def clean(self):
         super().clean()
+        if re.fullmatch(r"[0-9]{4}", self.slug or ""):
+            raise ValidationError(
+                {"slug": _("A slug of four digits is taken by the year archives: add a word.")}
+            )
         if self.hero_image and not self.hero_image_alt.strip():
             raise ValidationError(
                 {"hero_image_alt": _("Describe the hero image: alt text is required with an image.")}

@@ -1,4 +1,4 @@
-"""The public news pages: the list, a category's posts and a post.
+"""The public news pages: the list, a category's posts, year and month archives and a post.
 
 Every view starts from ``Post.objects.published()`` (the one definition of "public"). The
 only exception is the detail view for a user who may change posts: it shows drafts and
@@ -9,7 +9,7 @@ from django.conf import settings
 from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
-from django.views.generic import DetailView, ListView
+from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 
 from posts.models import Category, Post
 from projects.models import Project
@@ -34,9 +34,19 @@ class PostViewMixin:
         return context
 
 
-class PostListView(PostViewMixin, ListView):
+class PostListMixin(PostViewMixin):
+    """A list of posts (no bodies) with the sidebar: categories and the years with news."""
+
     def get_queryset(self):
         return super().get_queryset().for_list()
+
+    def get_context_data(self, **kwargs):
+        years = Post.objects.published().dates("publish_at", "year", order="DESC")
+        return super().get_context_data(archive_years=years, **kwargs)
+
+
+class PostListView(PostListMixin, ListView):
+    pass
 
 
 class CategoryView(PostListView):
@@ -48,6 +58,27 @@ class CategoryView(PostListView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(category=self.category, **kwargs)
+
+
+class PostArchiveMixin(PostListMixin):
+    """A year's or a month's news (in the site's time zone), paginated.
+
+    An invalid date (``/news/2023/13/``) and a period without public news are 404s. The
+    surrounding periods with news come from Django's date views (``previous_year``,
+    ``next_month``…), so an archive page links to its neighbours without dead ends.
+    """
+
+    date_field = "publish_at"
+    allow_empty = False
+    make_object_list = True
+
+
+class PostYearArchiveView(PostArchiveMixin, YearArchiveView):
+    pass
+
+
+class PostMonthArchiveView(PostArchiveMixin, MonthArchiveView):
+    month_format = "%m"
 
 
 class PostDetailView(PostViewMixin, DetailView):

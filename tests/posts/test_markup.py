@@ -188,6 +188,19 @@ def test_a_lone_center_becomes_a_centred_paragraph():
     assert root.find_all("center") == []
 
 
+def test_an_unclosed_center_keeps_its_text_and_does_not_swallow_the_next_one():
+    html = render_markdown(
+        '<div align="center"><img src="/a.jpg"></div><center>Open <center>Cap</center>'
+    )
+    root = parse(html)
+    [figure] = root.find_all("figure")
+    assert figure.find_all("figcaption") == []
+    [centred] = [p for p in root.find_all("p") if p.attrs.get("class") == "align-center"]
+    assert centred.text_content() == "Cap"
+    assert "Open" in root.text_content()
+    assert "<center" not in html
+
+
 def test_a_caption_cannot_smuggle_script_into_the_figure():
     html = render_markdown(
         '<div align="center"><img src="/a.jpg" onerror="alert(1)"></div>'
@@ -427,6 +440,7 @@ def test_control_characters_do_not_break_rendering():
         ("{{ site.url }}", ""),
         ("{% raw %}{{ x }}{% endraw %}", "{{ x }}"),
         ("{%- raw -%}{{ 'a' | relative_url }}{%- endraw -%}", "{{ 'a' | relative_url }}"),
+        ("{% raw %}{% raw %}x{% endraw %} {% raw %}open", "{% raw %}x {% raw %}open"),
         ("{{ server_ip }}", "{{ server_ip }}"),
         ("{% include foo.html %}", "{% include foo.html %}"),
     ],
