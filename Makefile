@@ -45,9 +45,29 @@ run: install ## Migrate, load demo content, ensure an admin account, serve http:
 migrations-check: install ## Fail if a model change has no migration
 	$(MANAGE) makemigrations --check --dry-run
 
+# axe-core for the accessibility gate (tests/browser/test_quality_gates.py), pinned by
+# tests/browser/package-lock.json; re-installed whenever the lock file changes.
+AXE := tests/browser/node_modules/axe-core/axe.min.js
+
+$(AXE): tests/browser/package.json tests/browser/package-lock.json
+	npm ci --prefix tests/browser --no-audit --no-fund
+	touch $(AXE)
+
+.PHONY: browser-deps
+browser-deps: $(AXE) ## Install axe-core (npm) for the browser tests
+
 .PHONY: test
-test: migrations-check ## Run the whole test suite (SQLite, or DATABASE_URL if set)
+test: migrations-check browser-deps ## Run the whole test suite (SQLite, or DATABASE_URL if set)
 	$(BIN)/pytest
+
+# The Chinese interface: locale/zh_Hans/LC_MESSAGES/django.po (translated by hand) and the
+# django.mo compiled from it are both committed, so a checkout works without gettext.
+MESSAGES_IGNORE := $(foreach dir,$(VENV) staticfiles media build test-artifacts .bench tests templates/posts/exports *.egg-info,--ignore='$(dir)/*')
+
+.PHONY: messages
+messages: install ## Update the Chinese catalogue from the code, then compile it (needs gettext)
+	$(MANAGE) makemessages -l zh_Hans --add-location=file --no-obsolete $(MESSAGES_IGNORE)
+	$(MANAGE) compilemessages -l zh_Hans --ignore='$(VENV)'
 
 .PHONY: lint
 lint: install ## Check the code with ruff

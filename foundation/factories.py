@@ -79,7 +79,8 @@ def make_post(
 ):
     """A saved post, published an hour ago unless told otherwise.
 
-    ``hero=True`` attaches a generated 1600×900 JPEG with alt text.
+    ``hero=True`` attaches a generated 1600×900 JPEG with alt text; its renditions are
+    made as the admin makes them.
     """
     number = next(_counter)
     title = title or f"Post number {number}"
@@ -95,6 +96,7 @@ def make_post(
         post.hero_image = image_file(f"{post.slug}.jpg", text=title, seed=number)
         post.hero_image_alt = post.hero_image_alt or f"Illustration for {title}"
     post.save()
+    post.update_renditions()  # as the admin does after saving: hero and body image renditions
     if categories:
         post.categories.set(categories)
     if projects:

@@ -1,5 +1,5 @@
 """Site-wide middleware: a request id on every request and log line, a cap on request
-bodies, and the Content-Security-Policy header."""
+bodies, the Content-Security-Policy header, and the interface language."""
 
 import contextvars
 import re
@@ -7,7 +7,9 @@ import uuid
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.template.defaultfilters import filesizeformat
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 # The id of the request being handled in this thread or task, for log records (see
@@ -94,4 +96,31 @@ class ContentSecurityPolicyMiddleware:
             response.headers["Content-Security-Policy"] = (
                 self.admin_policy if is_admin else self.policy
             )
+        return response
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's ``LocaleMiddleware`` with two differences.
+
+    - Public pages take their language from the address alone (``/news/`` English,
+      ``/zh-hans/news/`` Chinese), as Django does. Staff pages outside the prefixed patterns
+      (``BROWSER_LANGUAGE_PATH_PREFIXES``: the admin, the editor's preview) follow the
+      browser's ``Accept-Language`` (or the language cookie) instead of always being in
+      ``LANGUAGE_CODE``, so an editor whose browser asks for Chinese gets the Chinese admin.
+    - The language active before the request is active again after it: a request never
+      changes the language (and so the URLs ``reverse()`` builds) of whatever runs next in
+      the same thread.
+    """
+
+    def process_request(self, request):
+        request._language_before = translation.get_language()
+        super().process_request(request)
+        if request.path_info.startswith(tuple(settings.BROWSER_LANGUAGE_PATH_PREFIXES)):
+            translation.activate(translation.get_language_from_request(request))
+            request.LANGUAGE_CODE = translation.get_language()
+
+    def process_response(self, request, response):
+        response = super().process_response(request, response)
+        if hasattr(request, "_language_before"):
+            translation.activate(request._language_before)
         return response

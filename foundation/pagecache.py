@@ -7,8 +7,8 @@ version on, so every cached page becomes unreachable at once, on every app serve
 shares the cache.
 
 Scheduled posts need no process: the version record also holds the instant of the next
-scheduled change (a published post whose publish time is still to come). No cache entry
-lives past that instant, and the first request after it starts a new version.
+scheduled change (a published post whose publish time or expiry time is still to come). No
+cache entry lives past that instant, and the first request after it starts a new version.
 
 Logged-in users (anyone with a session cookie) always get fresh pages.
 """
@@ -30,15 +30,19 @@ UNCACHED_PREFIXES = ("/admin/", "/markdownx/", "/healthz", "/readyz", "/media/",
 
 
 def _next_scheduled_change():
-    """Unix time of the next instant a post goes live (None when nothing is scheduled)."""
+    """Unix time of the next instant a post goes live or expires (None when none is due)."""
     from posts.models import Post
 
-    upcoming = (
-        Post.objects.filter(status=Post.Status.PUBLISHED, publish_at__gt=timezone.now())
-        .order_by("publish_at")
-        .values_list("publish_at", flat=True)
+    now = timezone.now()
+    published = Post.objects.filter(status=Post.Status.PUBLISHED)
+    instants = [
+        published.filter(**{f"{field}__gt": now})
+        .order_by(field)
+        .values_list(field, flat=True)
         .first()
-    )
+        for field in ("publish_at", "expire_at")
+    ]
+    upcoming = min((instant for instant in instants if instant), default=None)
     return upcoming.timestamp() if upcoming else None
 
 

@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path
@@ -31,9 +32,9 @@ sitemaps = {
     "donors": project_sitemaps.DonorSitemap,
 }
 
+# Machine-read and staff addresses are the same in every language (no prefix); the public
+# pages follow in ``i18n_patterns``.
 urlpatterns = [
-    path("", views.home, name="home"),
-    path("search/", views.search, name="search"),
     path("", include((feed_patterns, "feeds"))),
     path("sitemap.xml", post_sitemaps.index, {"sitemaps": sitemaps}, name="sitemap"),
     path(
@@ -44,13 +45,21 @@ urlpatterns = [
         TemplateView.as_view(template_name="robots.txt", content_type="text/plain"),
         name="robots",
     ),
-    path("news/", include("posts.urls")),
-    path("", include("projects.urls")),
     path("markdownx/", include("posts.markdownx_urls")),
     path("admin/", admin.site.urls),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
 ]
+
+# The public pages in each language: English (LANGUAGE_CODE) keeps the unprefixed addresses
+# (/news/), Chinese gets a prefix (/zh-hans/news/). The prefix chooses the interface language.
+urlpatterns += i18n_patterns(
+    path("", views.home, name="home"),
+    path("search/", views.search, name="search"),
+    path("news/", include("posts.urls")),
+    path("", include("projects.urls")),
+    prefix_default_language=False,
+)
 
 if settings.SERVE_MEDIA:
     # Uploaded files from local disk, for single-machine sites. Sites that keep media

@@ -16,7 +16,7 @@ def home(request):
         request,
         "home.html",
         {
-            "posts": Post.objects.published().for_list()[:HOME_POSTS],
+            "posts": Post.objects.published().for_list().language_first()[:HOME_POSTS],
             "projects": registry()
             .filter(donated_on__isnull=False)
             .order_by(F("donated_on").desc(), "name")[:HOME_PROJECTS],

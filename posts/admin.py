@@ -7,6 +7,8 @@ shows what visitors will see. Images dropped on the editor go to ``markdownx/upl
 (validated by ``posts.forms.MarkdownImageForm``).
 
 Export and import (buttons, action and pages) come from ``posts.admin_io``.
+Roles, workflow states, revisions and the stale-form check come from
+``posts.admin_workflow``.
 
 Lists and change pages run a fixed number of queries whatever the number of rows:
 ``get_queryset`` joins or prefetches everything the columns and widgets read.
@@ -15,15 +17,16 @@ Lists and change pages run a fixed number of queries whatever the number of rows
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Count
-from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin
+from posts import images
 from posts.admin_io import PostExportImportAdminMixin
+from posts.admin_workflow import PostWorkflowAdminMixin
 from posts.forms import PostAdminForm
 from posts.models import Category, Post
 
@@ -68,7 +71,7 @@ class CategoryAdmin(PlainTextHelpMixin, admin.ModelAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
+class PostAdmin(PostWorkflowAdminMixin, PostExportImportAdminMixin, ContentManageableAdmin):
     form = PostAdminForm
     formfield_overrides = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
     list_display = (
@@ -86,21 +89,27 @@ class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
     date_hierarchy = "publish_at"
     search_fields = ("title", "body")
     prepopulated_fields = {"slug": ("title",)}
-    autocomplete_fields = ("projects",)
+    autocomplete_fields = ("projects", "translation_of")
     filter_horizontal = ("categories",)
-    readonly_fields = ("hero_thumbnail", *ContentManageableAdmin.readonly_fields)
-    actions = ("publish", "unpublish")
+    readonly_fields = (
+        "hero_thumbnail",
+        "images_without_alt",
+        *ContentManageableAdmin.readonly_fields,
+    )
+    actions = ("submit_for_review", "publish", "unpublish", "archive")  # admin_workflow.py
     list_per_page = 50
     fieldsets = (
-        (None, {"fields": ("title", "slug", "status", "publish_at", "language")}),
+        (None, {"fields": ("title", "slug", "status", "publish_at", "expire_at", "language",
+                           "translation_of")}),
         (_("Byline"), {"fields": ("author", "author_name")}),
-        (_("Content"), {"fields": ("summary", "body")}),
+        (_("Content"), {"fields": ("summary", "body", "images_without_alt")}),
         (
             _("Hero image"),
             {
                 "fields": (
                     "hero_image",
                     "hero_thumbnail",
+                    ("hero_focal_x", "hero_focal_y"),
                     "hero_image_alt",
                     "hero_image_caption",
                 )
@@ -128,7 +137,8 @@ class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
     )
 
     class Media:
-        css = {"all": ("posts/admin/markdownx-editor.css",)}
+        css = {"all": ("posts/admin/markdownx-editor.css", "posts/admin/workflow.css")}
+        js = ("posts/admin/local-draft.js",)  # the body's unsaved copy in the browser
 
     def get_queryset(self, request):
         return (
@@ -154,6 +164,41 @@ class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
     def hero_thumbnail(self, post):
         return hero_thumbnail_html(post, width=320) or _("No image yet.")
 
+    @admin.display(description=_("images without alt text"))
+    def images_without_alt(self, post):
+        missing = images.images_without_alt(post.body_html)
+        if not missing:
+            return _("None: every image in the body is described.")
+        return format_html(
+            "{}<ul>{}</ul>",
+            _("Screen readers skip these images. Describe each one: ![what it shows](…)."),
+            format_html_join("", "<li>{}</li>", ((src,) for src in missing)),
+        )
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        obj.update_renditions()  # resized copies of the hero and body images (posts/images.py)
+        missing = images.images_without_alt(obj.body_html)
+        if missing:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d image in the body has no alt text: describe it for people who "
+                    "cannot see it.",
+                    "%(count)d images in the body have no alt text: describe them for people "
+                    "who cannot see them.",
+                    len(missing),
+                )
+                % {"count": len(missing)},
+                messages.WARNING,
+            )
+
+    def delete_model(self, request, obj):
+        images.delete_posts(obj)  # and, once committed, the renditions no other post uses
+
+    def delete_queryset(self, request, queryset):
+        images.delete_posts(queryset)
+
     @admin.display(description=_("categories"))
     def category_list(self, post):
         return ", ".join(category.name for category in post.categories.all())
@@ -164,41 +209,4 @@ class PostAdmin(PostExportImportAdminMixin, ContentManageableAdmin):
             '<a href="{}" target="_blank" rel="noopener">{}</a>',
             post.get_absolute_url(),
             _("View on site") if post.is_published() else _("Preview"),
-        )
-
-    @admin.action(description=_("Publish the selected posts"), permissions=["change"])
-    def publish(self, request, queryset):
-        now = timezone.now()
-        to_publish = queryset.exclude(status=Post.Status.PUBLISHED)
-        scheduled = to_publish.filter(publish_at__gt=now).count()
-        count = to_publish.update(
-            status=Post.Status.PUBLISHED, updated_by=request.user, updated_at=now
-        )
-        message = ngettext(
-            "%(count)d post was published.", "%(count)d posts were published.", count
-        ) % {"count": count}
-        if scheduled:
-            message += " " + ngettext(
-                "%(count)d of them has a future publish date and appears at that time.",
-                "%(count)d of them have a future publish date and appear at that time.",
-                scheduled,
-            ) % {"count": scheduled}
-        self.message_user(request, message, messages.SUCCESS)
-
-    @admin.action(
-        description=_("Unpublish the selected posts (back to draft)"), permissions=["change"]
-    )
-    def unpublish(self, request, queryset):
-        count = queryset.exclude(status=Post.Status.DRAFT).update(
-            status=Post.Status.DRAFT, updated_by=request.user, updated_at=timezone.now()
-        )
-        self.message_user(
-            request,
-            ngettext(
-                "%(count)d post was moved back to draft.",
-                "%(count)d posts were moved back to draft.",
-                count,
-            )
-            % {"count": count},
-            messages.SUCCESS,
         )

@@ -175,7 +175,7 @@ def _ordered(queryset):
     """Oldest first, with authors, categories and projects fetched per chunk."""
     return (
         queryset.defer(None)  # the admin's changelist defers the bodies
-        .select_related("author", "created_by", "updated_by")
+        .select_related("author", "created_by", "updated_by", "translation_of")
         .prefetch_related(None)
         .prefetch_related(
             models.Prefetch("categories", queryset=Category.objects.order_by("position", "name")),
@@ -319,6 +319,31 @@ def _username(user):
     return user.get_username() if user else None
 
 
+# Columns post_record writes itself; every other editable, non-relational column of a post
+# (expiry, SEO fields, focal point…) is written as it is, under its own name.
+_OWN_COLUMNS = {
+    "id", "title", "slug", "status", "publish_at", "author_name", "summary", "body",
+    "hero_image", "hero_image_alt", "hero_image_caption", "language", "extras",
+}  # fmt: skip
+
+
+def plain_fields():
+    """The post's other editable columns, which export and restore carry as they are."""
+    return [
+        field
+        for field in Post._meta.concrete_fields
+        if field.editable and not field.is_relation and field.name not in _OWN_COLUMNS
+    ]
+
+
+def _plain(value):
+    if isinstance(value, datetime):
+        return _stamp(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
 def post_record(post):
     """Everything about one post, as the JSON export writes it."""
     hero = None
@@ -353,6 +378,8 @@ def post_record(post):
         "categories": [category.slug for category in post.categories.all()],
         "projects": [project.slug for project in post.projects.all()],
         "extras": post.extras,
+        "translation_of": post.translation_of.slug if post.translation_of_id else None,
+        **{field.name: _plain(getattr(post, field.name)) for field in plain_fields()},
         "created_at": _stamp(post.created_at),
         "updated_at": _stamp(post.updated_at),
         "created_by": _username(post.created_by),

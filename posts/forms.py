@@ -15,10 +15,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.template.defaultfilters import filesizeformat
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.forms import ImageForm
 
 from posts.models import Post
+from posts.slugs import has_chinese
 
 # Pillow format name → (MIME type, file extension).
 ALLOWED_IMAGE_FORMATS = {
@@ -71,7 +73,9 @@ class PostAdminForm(forms.ModelForm):
             "slug",
             "status",
             "publish_at",
+            "expire_at",
             "language",
+            "translation_of",
             "author",
             "author_name",
             "summary",
@@ -79,16 +83,37 @@ class PostAdminForm(forms.ModelForm):
             "hero_image",
             "hero_image_alt",
             "hero_image_caption",
+            "hero_focal_x",
+            "hero_focal_y",
             "categories",
             "projects",
             "extras",
         )
+
+    def clean_slug(self):
+        """An empty slug is made from the title when the post is saved (``Post.fill_slug``,
+        pinyin for Chinese). So is the one the admin's script typed for a new post's Chinese
+        title: it keeps only the Latin letters and digits ("开源 2023 峰会" → "2023")."""
+        slug = self.cleaned_data.get("slug", "")
+        title = self.data.get(self.add_prefix("title"), "")
+        if self.instance.pk is None and has_chinese(title) and slug == slugify(title):
+            return ""
+        return slug
 
     def clean_hero_image(self):
         image = self.cleaned_data.get("hero_image")
         if isinstance(image, UploadedFile):  # a new upload; an unchanged image is a FieldFile
             validate_uploaded_image(image)
         return image
+
+    def clean_hero_focal_x(self):
+        # An empty focal point is the centre of the image.
+        value = self.cleaned_data.get("hero_focal_x")
+        return 0.5 if value is None else value
+
+    def clean_hero_focal_y(self):
+        value = self.cleaned_data.get("hero_focal_y")
+        return 0.5 if value is None else value
 
     def clean_extras(self):
         # An emptied box means "no extras", not NULL.

@@ -32,6 +32,7 @@ import hashlib
 import html
 import io
 import logging
+import os
 import posixpath
 import re
 from urllib.parse import unquote, urlsplit
@@ -67,6 +68,8 @@ SAVE_OPTIONS = {
 # The fallback <img src> is the rendition closest to this width: good on every screen
 # that ignores srcset, light enough on phones.
 FALLBACK_WIDTH = 800
+ORIENTATION_TAG = 0x0112  # EXIF: how the camera was held
+ROTATED_ORIENTATIONS = {5, 6, 7, 8}
 
 # How wide images are shown (CSS in static/css/site.css), for the ``sizes`` attribute.
 HERO_SIZES = "(max-width: 60rem) 100vw, 60rem"  # .container--wide
@@ -146,9 +149,11 @@ def build_renditions(name, *, aspect=None, focal=DEFAULT_FOCAL_POINT, storage=No
             formats = ["webp"] + ([fallback] if fallback else [])
             source = None
             renditions = []
-            transposed = ImageOps.exif_transpose(image) if image.getexif() else image
-            box = crop_box(transposed.size, aspect, focal) if aspect else None
-            crop_w, crop_h = (box[2] - box[0], box[3] - box[1]) if box else transposed.size
+            size = image.size
+            if image.getexif().get(ORIENTATION_TAG) in ROTATED_ORIENTATIONS:
+                size = size[::-1]  # shown turned by a quarter: see _prepare
+            box = crop_box(size, aspect, focal) if aspect else None
+            crop_w, crop_h = (box[2] - box[0], box[3] - box[1]) if box else size
             for width in target_widths(crop_w):
                 height = max(1, round(width * crop_h / crop_w))
                 for fmt in formats:
@@ -248,8 +253,6 @@ def _remove_empty_folder(storage, folder):
     try:
         directories, files = storage.listdir(folder)
         if not directories and not files:
-            import os
-
             os.rmdir(storage.path(folder))
     except (NotImplementedError, FileNotFoundError, OSError):
         pass  # object stores have no folders; a folder still in use stays

@@ -1,15 +1,21 @@
 import re
+from typing import NamedTuple
 
+import reversion
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 
 from foundation.models import ContentManageable
+from posts import images
 from posts.markup import excerpt_from_html, render_markdown
+from posts.slugs import slugify_title, unique_slug
 
 # Columns a list of posts needs. Lists never load the Markdown source or the rendered body.
 LIST_FIELDS = (
@@ -26,6 +32,7 @@ LIST_FIELDS = (
     "hero_image_alt",
     "hero_image_width",
     "hero_image_height",
+    "hero_renditions",
 )
 
 
@@ -71,9 +78,16 @@ class PostQuerySet(models.QuerySet):
         """The only definition of "public": published, and its publish time has come.
 
         A published post with a future publish time is *scheduled*: it appears by itself
-        at that instant, because visibility is decided here, at query time.
+        at that instant; one with an expiry time disappears by itself at that instant.
+        Both because visibility is decided here, at query time: no cron job, no worker.
+        Mirrored by ``Post.is_published()``.
         """
-        return self.filter(status=Post.Status.PUBLISHED, publish_at__lte=timezone.now())
+        now = timezone.now()
+        return self.filter(
+            models.Q(expire_at__isnull=True) | models.Q(expire_at__gt=now),
+            status=Post.Status.PUBLISHED,
+            publish_at__lte=now,
+        )
 
     def for_list(self):
         """What a list of posts shows: no bodies, categories in one extra query."""
@@ -81,18 +95,37 @@ class PostQuerySet(models.QuerySet):
             models.Prefetch("categories", queryset=Category.objects.only("name", "slug"))
         )
 
+    def language_first(self, language=None):
+        """Posts in ``language`` (the active language by default) first, then the others;
+        newest first within each. Still one query: the order is a ``CASE`` on the column."""
+        language = language or translation.get_language()
+        return self.alias(
+            in_other_language=models.Case(
+                models.When(language=language, then=models.Value(0)),
+                default=models.Value(1),
+                output_field=models.IntegerField(),
+            )
+        ).order_by("in_other_language", "-publish_at", "-id")
+
 
 class Post(ContentManageable):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
+        IN_REVIEW = "in_review", _("In review")
         PUBLISHED = "published", _("Published")
+        UNPUBLISHED = "unpublished", _("Unpublished")
+        ARCHIVED = "archived", _("Archived")
 
     title = models.CharField(_("title"), max_length=200)
     slug = models.SlugField(
         _("slug"),
         max_length=200,
         unique=True,
-        help_text=_("The post's address: /news/<slug>/. Changing it breaks existing links."),
+        blank=True,
+        help_text=_(
+            "The post's address: /news/<slug>/. Leave empty to make it from the title (in "
+            "pinyin for a Chinese title). Changing it breaks existing links."
+        ),
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.DRAFT
@@ -103,6 +136,15 @@ class Post(ContentManageable):
         help_text=_(
             "A published post with a date in the future stays hidden until then, "
             "and appears by itself at that time."
+        ),
+    )
+    expire_at = models.DateTimeField(
+        _("expiry time"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Optional. At this time the published post leaves the site by itself (its status "
+            "stays “Published”). Leave empty to keep it online."
         ),
     )
     author = models.ForeignKey(
@@ -151,11 +193,44 @@ class Post(ContentManageable):
     hero_image_caption = models.CharField(
         _("hero image caption"), max_length=500, blank=True, help_text=_("Shown under the image.")
     )
+    hero_focal_x = models.FloatField(
+        _("focal point, across"),
+        default=0.5,
+        blank=True,  # the form puts back the default (posts/forms.py)
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("Where the subject is, from 0 (left edge) to 1 (right edge). Crops of the "
+                    "image (16:9 on pages and in lists) keep this point in view."),
+    )
+    hero_focal_y = models.FloatField(
+        _("focal point, down"),
+        default=0.5,
+        blank=True,  # the form puts back the default (posts/forms.py)
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text=_("Where the subject is, from 0 (top edge) to 1 (bottom edge)."),
+    )
+    # Made by update_renditions() (posts/images.py), never by save(): the pages read these
+    # lists of {"width", "height", "format", "name"} instead of asking the storage.
+    hero_renditions = models.JSONField(_("hero image renditions"), default=list, blank=True,
+                                       editable=False)
+    body_renditions = models.JSONField(_("body image renditions"), default=dict, blank=True,
+                                       editable=False)
     categories = models.ManyToManyField(
         Category, verbose_name=_("categories"), related_name="posts", blank=True
     )
     language = models.CharField(
         _("language"), max_length=10, choices=Language.choices, default=default_language
+    )
+    translation_of = models.ForeignKey(
+        "self",
+        verbose_name=_("translation of"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="translations",
+        help_text=_(
+            "The original post, in the other language, that this post translates. Once both "
+            "are published, each page links to the other (“Read in …”)."
+        ),
     )
     projects = models.ManyToManyField(
         "projects.Project",
@@ -202,21 +277,65 @@ class Post(ContentManageable):
         permissions = [
             ("export_post", _("Can export posts")),
             ("import_post", _("Can import posts")),
+            ("publish_post", _("Can publish, unpublish and schedule posts")),
         ]
         indexes = [
             models.Index(fields=["status", "-publish_at"], name="post_status_publish_idx"),
             models.Index(fields=["language", "status", "-publish_at"], name="post_lang_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["translation_of", "language"],
+                condition=models.Q(translation_of__isnull=False),
+                name="post_one_translation_per_language",
+                violation_error_message=_("That post already has a translation in this language."),
+            ),
         ]
 
     def __str__(self):
         return self.title
 
     def get_absolute_url(self):
-        return reverse("posts:detail", kwargs={"slug": self.slug})
+        """The post's address with the interface in the post's own language: /news/<slug>/
+        for an English post, /zh-hans/news/<slug>/ for a Chinese one."""
+        language = self.language if self.language in dict(settings.LANGUAGES) else None
+        with translation.override(language or settings.LANGUAGE_CODE):
+            return reverse("posts:detail", kwargs={"slug": self.slug})
+
+    @cached_property
+    def published_translations(self):
+        """This post's published translations into other languages, in ``LANGUAGES`` order.
+
+        A post and its translations form a group around one original: the translations point
+        at it (``translation_of``), and it has none itself. So the whole group is one query
+        away from any member, whichever page is being shown.
+        """
+        if self.pk is None:
+            return []
+        original = self.translation_of_id or self.pk
+        posts = (
+            Post.objects.published()
+            .filter(models.Q(pk=original) | models.Q(translation_of_id=original))
+            .exclude(pk=self.pk)
+            .exclude(language=self.language)
+            .only("title", "slug", "language", "translation_of_id")
+        )
+        order = [code for code, _name in settings.LANGUAGES]
+        return sorted(posts, key=lambda post: order.index(post.language) if post.language in order
+                      else len(order))
+
+    def translation(self):
+        """The published translation in another language, or ``None``."""
+        return next(iter(self.published_translations), None)
 
     def is_published(self):
         """Mirror of ``Post.objects.published()`` for one post already in memory."""
-        return self.status == self.Status.PUBLISHED and self.publish_at <= timezone.now()
+        now = timezone.now()
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.publish_at <= now
+            and (self.expire_at is None or self.expire_at > now)
+        )
 
     is_published.boolean = True
     is_published.short_description = _("live")
@@ -224,6 +343,75 @@ class Post(ContentManageable):
     @property
     def is_scheduled(self):
         return self.status == self.Status.PUBLISHED and self.publish_at > timezone.now()
+
+    @property
+    def is_expired(self):
+        """Published, but its expiry time has passed: off the site by itself."""
+        return (
+            self.status == self.Status.PUBLISHED
+            and self.expire_at is not None
+            and self.expire_at <= timezone.now()
+        )
+
+    # Workflow. The rules live here; the admin asks them on every path (form, buttons, bulk
+    # actions, revision restore) and refuses anything else server-side.
+
+    def is_editable_by(self, user):
+        """Editors (``posts.publish_post``) change any post; anyone else with the change
+        permission (the Authors group) only the posts they created, and only while the post is
+        a draft or in review."""
+        if self.pk is None:
+            return user.has_perm("posts.add_post")
+        if not user.has_perm("posts.change_post"):
+            return False
+        if user.has_perm(PUBLISH_PERMISSION):
+            return True
+        return self.created_by_id == user.pk and self.status in AUTHOR_EDITABLE_STATUSES
+
+    def transitions_for(self, user):
+        """The moves ``user`` may make from the post's current status, in button order."""
+        if not self.is_editable_by(user):
+            return []
+        may_publish = user.has_perm(PUBLISH_PERMISSION)
+        return [
+            transition
+            for transition in TRANSITIONS
+            if self.status in transition.sources
+            and (may_publish or not transition.needs_publish_permission)
+        ]
+
+    def statuses_for(self, user):
+        """The statuses ``user`` may leave the post in: the current one and the reachable ones."""
+        reachable = (transition.target for transition in self.transitions_for(user))
+        return list(dict.fromkeys([self.status, *reachable]))
+
+    def transition(self, name, user, comment=""):
+        """Make the move ``name`` (see ``TRANSITIONS``) as ``user``: set the status, save
+        (keeping a revision) and record the state change, which is returned.
+
+        Raises ``PermissionDenied`` when ``user`` may not make that move from this status.
+        """
+        transition = next((t for t in self.transitions_for(user) if t.name == name), None)
+        if transition is None:
+            raise PermissionDenied(
+                _("You may not do “%(action)s” to this post while it is %(status)s.")
+                % {"action": name, "status": self.get_status_display()}
+            )
+        previous = self.status
+        self.status = transition.target
+        self.updated_by = user
+        with reversion.create_revision():
+            reversion.set_user(user)
+            reversion.set_comment(str(transition.done))
+            self.save()
+            return self.record_state_change(previous, user, comment)
+
+    def record_state_change(self, previous, user, comment=""):
+        """Write down a move from ``previous`` (empty for a new post) to the current status."""
+        return StateChange.objects.create(
+            post=self, user=user, from_status=previous or "", to_status=self.status,
+            comment=comment.strip(),
+        )
 
     @property
     def byline(self):
@@ -262,15 +450,138 @@ class Post(ContentManageable):
             raise ValidationError(
                 {"hero_image_alt": _("Describe the hero image: alt text is required with an image.")}
             )
+        self.clean_translation_of()
+        if self.expire_at and self.publish_at and self.expire_at <= self.publish_at:
+            raise ValidationError(
+                {"expire_at": _("The expiry time must come after the publish date.")}
+            )
+
+    def clean_translation_of(self):
+        """A translation points at an original in another language, which is no translation
+        itself: the group of a post and its translations stays one level deep."""
+        original = self.translation_of
+        if original is None:
+            return
+        if self.pk and original.pk == self.pk:
+            error = _("A post cannot be a translation of itself.")
+        elif original.language == self.language:
+            error = _(
+                "“%(title)s” is in the same language as this post: a translation "
+                "must be in another language."
+            ) % {"title": original.title}
+        elif original.translation_of_id:
+            error = _(
+                "“%(title)s” is itself a translation. Choose the original post it "
+                "translates, “%(original)s”."
+            ) % {"title": original.title, "original": original.translation_of.title}
+        elif self.pk and self.translations.exists():
+            error = _(
+                "Other posts are translations of this post, so it is an original and cannot "
+                "be a translation itself."
+            )
+        else:
+            return
+        raise ValidationError({"translation_of": error})
+
+    def fill_slug(self):
+        """Give a new post without a slug one made from its title (pinyin for Chinese),
+        unique among posts: ``-2``, ``-3``, … are appended when it is taken."""
+        if self.slug:
+            return
+        base = slugify_title(self.title)
+        if re.fullmatch(r"[0-9]{4}", base):  # four digits are the year archives' addresses
+            base = f"post-{base}"
+        self.slug = unique_slug(base, Post.objects.exclude(pk=self.pk))
 
     def render(self):
         """Derive the rendered body and the excerpt from the Markdown source."""
         self.body_html = render_markdown(self.body)
         self.excerpt = excerpt_from_html(self.body_html)
 
+    def update_renditions(self, force=False):
+        """(Re)make the renditions of the hero and body images after the post was saved;
+        old ones no post uses are deleted. Explicit I/O: see posts/images.py."""
+        return images.update_renditions(self, force=force)
+
     def save(self, *args, **kwargs):
+        self.fill_slug()
         self.render()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and "body" in update_fields:
             kwargs["update_fields"] = {*update_fields, "body_html", "excerpt"}
         super().save(*args, **kwargs)
+
+
+# --- The editorial workflow -----------------------------------------------------------------
+
+PUBLISH_PERMISSION = "posts.publish_post"
+# An author may change a post of their own only while it is in one of these states.
+AUTHOR_EDITABLE_STATUSES = frozenset({Post.Status.DRAFT, Post.Status.IN_REVIEW})
+
+
+class Transition(NamedTuple):
+    """One move of the workflow: its button, the states it leaves, the state it reaches."""
+
+    name: str
+    label: str
+    sources: frozenset
+    target: str
+    needs_publish_permission: bool
+    done: str  # what the admin says afterwards, and the revision's comment
+
+
+_S = Post.Status
+TRANSITIONS = (
+    Transition("submit", _("Submit for review"), frozenset({_S.DRAFT, _S.UNPUBLISHED}),
+               _S.IN_REVIEW, False, _("Submitted for review.")),
+    Transition("withdraw", _("Withdraw from review"), frozenset({_S.IN_REVIEW}),
+               _S.DRAFT, False, _("Withdrawn from review.")),
+    Transition("publish", _("Publish"),
+               frozenset({_S.DRAFT, _S.IN_REVIEW, _S.UNPUBLISHED, _S.ARCHIVED}),
+               _S.PUBLISHED, True, _("Published.")),
+    Transition("send_back", _("Send back with comment"), frozenset({_S.IN_REVIEW}),
+               _S.DRAFT, True, _("Sent back to the author.")),
+    Transition("unpublish", _("Unpublish"), frozenset({_S.PUBLISHED}),
+               _S.UNPUBLISHED, True, _("Unpublished: taken off the site.")),
+    Transition("archive", _("Archive"),
+               frozenset({_S.DRAFT, _S.IN_REVIEW, _S.PUBLISHED, _S.UNPUBLISHED}),
+               _S.ARCHIVED, True, _("Archived.")),
+    Transition("reopen", _("Reopen as draft"), frozenset({_S.UNPUBLISHED, _S.ARCHIVED}),
+               _S.DRAFT, True, _("Reopened as a draft.")),
+)
+TRANSITIONS_BY_NAME = {transition.name: transition for transition in TRANSITIONS}
+del _S
+
+
+class StateChange(models.Model):
+    """One move of a post through the workflow: who, when, from, to and why.
+
+    Shown on the post's history page; the comment of a "send back" is what the author reads.
+    """
+
+    post = models.ForeignKey(
+        Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="state_changes"
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    from_status = models.CharField(
+        _("from"), max_length=20, choices=Post.Status.choices, blank=True,
+        help_text=_("Empty when the post was created."),
+    )
+    to_status = models.CharField(_("to"), max_length=20, choices=Post.Status.choices)
+    comment = models.TextField(_("comment"), blank=True)
+    at = models.DateTimeField(_("at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("state change")
+        verbose_name_plural = _("state changes")
+        indexes = [models.Index(fields=["post", "-at"], name="statechange_post_at_idx")]
+
+    def __str__(self):
+        return f"{self.post}: {self.from_status or '—'} → {self.to_status}"

@@ -86,7 +86,7 @@ class StaticSitemap(SiteSitemap):
 
 class PostSitemap(SiteSitemap):
     def items(self):
-        return published_posts().only("slug", "publish_at", "updated_at")
+        return published_posts().only("slug", "language", "publish_at", "updated_at")
 
     def lastmod(self, post):
         return post.changed_at

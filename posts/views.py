@@ -38,7 +38,7 @@ class PostListMixin(PostViewMixin):
     """A list of posts (no bodies) with the sidebar: categories and the years with news."""
 
     def get_queryset(self):
-        return super().get_queryset().for_list()
+        return super().get_queryset().for_list().language_first()
 
     def get_context_data(self, **kwargs):
         years = Post.objects.published().dates("publish_at", "year", order="DESC")
@@ -95,9 +95,10 @@ class PostDetailView(PostViewMixin, DetailView):
     def get_context_data(self, **kwargs):
         post = self.object
         newer = Q(publish_at__gt=post.publish_at) | Q(publish_at=post.publish_at, pk__gt=post.pk)
-        adjacent = Post.objects.published().only("title", "slug", "publish_at")
+        adjacent = Post.objects.published().only("title", "slug", "language", "publish_at")
         return super().get_context_data(
             is_preview=not post.is_published(),
+            post_translations=post.published_translations,  # one query, for both directions
             previous_post=adjacent.exclude(newer).exclude(pk=post.pk).first(),
             next_post=adjacent.filter(newer).order_by("publish_at", "pk").first(),
             **kwargs,

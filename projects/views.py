@@ -24,7 +24,16 @@ def public_donations():
     return (
         Donation.objects.filter(donor__is_public=True)
         .select_related("donor")
-        .only("project_id", "role", "order", "signed_on", "donor__name", "donor__slug")
+        .only(
+            "project_id",
+            "role",
+            "order",
+            "signed_on",
+            "donor__name",
+            "donor__slug",
+            "donor__kind",  # Person or Organization in the project's JSON-LD
+            "donor__website",
+        )
         .order_by("order", "id")
     )
 

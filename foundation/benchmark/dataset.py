@@ -5,12 +5,15 @@ templates (about 800 words, English and Chinese mixed, a table and an image each
 rendered once each, and rows go in with ``bulk_create``. Hero images are a pool of
 distinct 1600×900 JPEGs (50 by default); every post gets a file of its own, a hard link
 to one of them where the file system allows it, so 10,000 images cost the disk space of
-50.
+50. Their renditions (posts/images.py) are made once per pool image and linked the same
+way into each post's own rendition folder.
 """
 
 import math
 import os
+import posixpath
 import random
+import re
 import shutil
 from datetime import date, timedelta
 from pathlib import Path
@@ -41,6 +44,7 @@ from foundation.benchmark.text import (
     unique_project_names,
 )
 from foundation.factories import image_bytes
+from posts import images
 from posts.markup import excerpt_from_html, render_markdown
 from posts.models import Category, Post
 from projects.models import Area, Donation, Donor, Project
@@ -78,6 +82,7 @@ class Builder:
             projects = self.build_registry(sizes["projects"], sizes["donors"])
             hero_names = self.build_posts(sizes["posts"], categories, projects)
         self.write_media(hero_names)
+        self.link_renditions()
         if connection.vendor == "postgresql":
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE")
@@ -230,12 +235,7 @@ class Builder:
     # Files --------------------------------------------------------------------------
 
     def write_media(self, hero_names, only_missing=False):
-        """Write every post's hero file (and the body figures); return how many were written.
-
-        Renditions: posts have no image renditions yet. When the model gains them
-        (thumbnails, srcset widths), generate them here once per pool image and link them
-        per post the same way, so that the benchmark serves them as production would.
-        """
+        """Write every post's hero file (and the body figures); return how many were written."""
         pool = [f"{HERO_POOL_DIR}/hero-{n:02d}.jpg" for n in range(self.images)]
         figures = [f"{FIGURE_DIR}/figure-{n:02d}.jpg" for n in range(FIGURES)]
         for number, name in enumerate(pool):
@@ -259,6 +259,72 @@ class Builder:
                 progress.update(index + 1)
         progress.done()
         return written
+
+    def link_renditions(self, only_missing=False):
+        """Give every post its hero and body image renditions (posts/images.py); return how
+        many posts changed.
+
+        Made once per pool image and per body figure, as ``update_renditions()`` would, then
+        hard-linked into each post's own rendition folder (its name hashes the post's own hero
+        file), so that pages name the same files they would in production.
+        """
+        pool = [f"{HERO_POOL_DIR}/hero-{n:02d}.jpg" for n in range(self.images)]
+        pool_renditions = {}
+        figures = {
+            name: images.build_renditions(name)
+            for name in (f"{FIGURE_DIR}/figure-{n:02d}.jpg" for n in range(FIGURES))
+        }
+        posts = Post.objects.exclude(hero_image="").only(
+            "id",
+            "hero_image",
+            "hero_focal_x",
+            "hero_focal_y",
+            "hero_renditions",
+            "body_html",
+            "body_renditions",
+        )
+        changed, count = [], 0
+        progress = self.progress("renditions", posts.count())
+        for done, post in enumerate(posts.iterator(chunk_size=BATCH), start=1):
+            if (
+                only_missing
+                and post.hero_renditions
+                and all(default_storage.exists(item["name"]) for item in post.hero_renditions)
+            ):
+                continue
+            match = re.search(r"-(\d+)\.jpg$", post.hero_image.name)
+            source = pool[int(match.group(1)) % len(pool)] if match else pool[0]
+            focal = (post.hero_focal_x, post.hero_focal_y)
+            if (source, focal) not in pool_renditions:
+                pool_renditions[source, focal] = images.build_renditions(
+                    source, aspect=images.HERO_ASPECT, focal=focal
+                )
+            folder = images.rendition_folder(post.hero_image.name, images.HERO_ASPECT, focal)
+            post.hero_renditions = []
+            for item in pool_renditions[source, focal]:
+                name = f"{folder}/{posixpath.basename(item['name'])}"
+                if not default_storage.exists(name):
+                    copy_within_storage(item["name"], name)
+                post.hero_renditions.append({**item, "name": name})
+            post.body_renditions = {
+                name: figures[name]
+                for name in images.body_image_names(post.body_html)
+                if figures.get(name)
+            }
+            changed.append(post)
+            if len(changed) == BATCH:
+                count += self.save_renditions(changed)
+                progress.update(done)
+        count += self.save_renditions(changed)
+        progress.done()
+        return count
+
+    @staticmethod
+    def save_renditions(posts):
+        Post.objects.bulk_update(posts, ["hero_renditions", "body_renditions"])
+        count = len(posts)
+        posts.clear()
+        return count
 
 
 def store(name, content):

@@ -8,7 +8,8 @@ it. Each file is imported in its own transaction and gets a ``FileResult``; the
 What a file becomes:
 
 - **slug** from the file name (``2023-06-11-carsmos-donation-signing-ceremony.md`` →
-  ``carsmos-donation-signing-ceremony``); the slug is the post's identity on re-import.
+  ``carsmos-donation-signing-ceremony``; a Chinese name in pinyin, ``…-捐赠仪式.md`` →
+  ``juan-zeng-yi-shi``); the slug is the post's identity on re-import.
 - **date** from the front matter's ``date`` (a YAML date or datetime, or a string such as
   ``2022-8-13``, ``2020.03.27``, ``2016-01-28 15:00:00 -0800``), else from the file name.
   Dates without a zone are in the site's time zone.
@@ -79,6 +80,7 @@ from PIL import Image, UnidentifiedImageError
 
 from posts.markup import resolve_liquid
 from posts.models import Category, Language, Post, default_language
+from posts.slugs import has_chinese, slugify_title
 
 POST_SUFFIXES = (".md", ".markdown")
 # The usual front-matter keys for a post's main image, in order of preference.
@@ -545,8 +547,11 @@ def parse_post(source_text, filename):
     else:
         raise RejectedFile("no date: no `date` in the front matter and no YYYY-MM-DD- file name")
 
-    slug = slugify(file_slug.replace(".", "-"))[:200].strip("-")
-    if not slug:  # e.g. a Chinese file name: keep the address ASCII and stable
+    if has_chinese(file_slug):  # 2023-06-11-捐赠仪式.md → juan-zeng-yi-shi
+        slug = slugify_title(file_slug)
+    else:
+        slug = slugify(file_slug.replace(".", "-"))[:200].strip("-")
+    if not slug:  # nothing to spell in ASCII: keep the address ASCII and stable
         digest = hashlib.sha1(file_slug.encode()).hexdigest()[:8]
         slug = f"post-{publish_at:%Y%m%d}-{digest}"
 
@@ -895,6 +900,7 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
                 post.hero_image_alt = parsed.hero_alt or post.hero_image_alt or parsed.title[:300]
                 post.hero_image_caption = parsed.hero_caption or post.hero_image_caption
             post.save()
+            post.update_renditions()  # hero and body images, resized once (posts/images.py)
             post.categories.set(
                 _categories(parsed.category_names, False, result, planned_categories)
             )

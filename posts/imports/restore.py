@@ -37,7 +37,7 @@ from django.core.files.utils import validate_file_name
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from posts.exports import FORMAT_NAME, FORMAT_VERSION, checksum, replace_media_urls
+from posts.exports import FORMAT_NAME, FORMAT_VERSION, checksum, plain_fields, replace_media_urls
 from posts.models import Category, Post
 from projects.models import Project
 
@@ -233,6 +233,7 @@ class _Restorer:
         self.user = user
         self.categories = {c["slug"]: c for c in header.get("categories") or []}
         self.users = {}
+        self.pending_translations = []  # (slug, original's slug) restored before its original
 
     # Files
 
@@ -311,6 +312,29 @@ class _Restorer:
             return
         getattr(self.report, outcome).append(slug)
 
+    def link_translations(self):
+        """Translations restored before their original: linked once everything is in."""
+        for slug, target in self.pending_translations:
+            post = Post.objects.filter(slug=slug).first()
+            original = Post.objects.filter(slug=target).first()
+            if post is None or original is None:
+                self.report.failed.append(
+                    (
+                        slug,
+                        _("its original post “%(slug)s” is not in the export") % {"slug": target},
+                    )
+                )
+                continue
+            post.translation_of = original
+            try:
+                with transaction.atomic():
+                    post.clean_translation_of()
+                    post.save(update_fields=["translation_of"])
+                    if self.report.dry_run:
+                        transaction.set_rollback(True)
+            except ValidationError as error:
+                self.report.failed.append((slug, "; ".join(error.messages)))
+
     def _restore(self, record, slug):
         post = Post.objects.filter(slug=slug).first()
         created = post is None
@@ -338,6 +362,14 @@ class _Restorer:
         post.summary = record.get("summary") or ""
         post.body = body
         post.extras = record.get("extras") or {}
+        for column in plain_fields():
+            if column.name in record:
+                setattr(post, column.name, column.to_python(record[column.name]))
+        if "translation_of" in record:
+            target = record["translation_of"]
+            post.translation_of = Post.objects.filter(slug=target).first() if target else None
+            if target and post.translation_of is None:
+                self.pending_translations.append((slug, target))
         post.hero_image_alt = (hero or {}).get("alt") or ""
         post.hero_image_caption = (hero or {}).get("caption") or ""
         if self.report.dry_run:
@@ -365,6 +397,8 @@ class _Restorer:
         if before == after:
             return "unchanged"
         post.save()
+        if not self.report.dry_run:  # a dry run is rolled back: write no files for it
+            post.update_renditions()
         post.categories.set(categories)
         post.projects.set(projects)
         stamps = {
@@ -394,6 +428,8 @@ SNAPSHOT_FIELDS = (
 
 def _snapshot(post, categories=None, projects=None):
     values = {name: getattr(post, name) for name in SNAPSHOT_FIELDS}
+    values |= {field.name: getattr(post, field.name) for field in plain_fields()}
+    values["translation_of"] = post.translation_of_id
     values["hero_image"] = post.hero_image.name or ""
     if categories is None:
         values["categories"] = sorted(post.categories.values_list("slug", flat=True))
@@ -430,6 +466,7 @@ def restore(source, *, dry_run=False, media_dir=None, user=None, progress=None):
                 restorer.restore(record)
                 if progress:
                     progress(record)
+            restorer.link_translations()
         except UnicodeDecodeError as error:
             raise RestoreError(
                 _("The file is not UTF-8 text: %(error)s") % {"error": error}

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from posts import feeds
+from posts.models import Language
 
 register = template.Library()
 
@@ -50,10 +51,15 @@ def json_ld_script(data):
     )
 
 
+@register.filter(name="iso8601")
 def iso(value):
-    """A date or datetime as ISO 8601, datetimes in the site's time zone with their offset."""
-    if value is None:
-        return None
+    """A date or datetime as ISO 8601, datetimes in the site's time zone with their offset.
+
+    Whole seconds: ``|date:"c"`` prints microseconds, which HTML's ``<time datetime>`` refuses
+    (at most three fraction digits). ``{{ post.publish_at|iso8601 }}`` → 2023-06-11T10:00:00+08:00.
+    """
+    if value in (None, ""):
+        return ""
     if hasattr(value, "hour"):
         return timezone.localtime(value).isoformat(timespec="seconds")
     return value.isoformat()
@@ -202,6 +208,8 @@ def feed_links(kind="", obj=None):
     feeds, likewise ``"project"``, ``"donor"`` and ``"language"`` (with a language code).
     Titles and addresses come from the feed classes themselves, so they always agree.
     """
+    if kind == "language" and obj not in Language.values:
+        return ""  # an interface language that posts cannot be written in has no feed
     return format_html_join(
         "\n  ",
         '<link rel="alternate" type="{}" title="{} ({})" href="{}">',

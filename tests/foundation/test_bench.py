@@ -11,6 +11,8 @@ from django.urls import clear_url_caches, reverse
 
 from foundation.benchmark.serving import parse_wrk
 from foundation.factories import make_post
+from foundation.management.commands.bench import failure_reason
+from posts.images import HERO_ASPECT, rendition_folder
 from posts.models import Category, Post
 from projects.models import Donation, Donor, Project
 
@@ -55,6 +57,13 @@ def test_bench_data_builds_the_sizes_asked_for(media_root):
         assert post.hero_image_alt
         assert "<table>" in post.body_html and "<img" in post.body_html
         assert post.excerpt
+        # Renditions of its own hero file, and of the body's figure, as update_renditions()
+        # would make them; the files exist.
+        assert post.hero_renditions and post.body_renditions
+        folders = {Path(item["name"]).parent for item in post.hero_renditions}
+        assert folders == {Path(rendition_folder(post.hero_image.name, HERO_ASPECT, (0.5, 0.5)))}
+        for item in post.hero_renditions + sum(post.body_renditions.values(), []):
+            assert (media_root / item["name"]).is_file()
     bodies = " ".join(Post.objects.values_list("body", flat=True))
     assert "基金会" in bodies and "foundation" in bodies
     assert len(bodies.split()) / 20 > 600  # about 800 words a post
@@ -73,10 +82,15 @@ def test_bench_data_reuses_the_dataset_and_restores_missing_images(media_root):
     (media_root / post.hero_image.name).unlink()
     ids = set(Post.objects.values_list("pk", flat=True))
 
+    rendition = media_root / post.hero_renditions[0]["name"]
+    rendition.unlink()
+
     output = build()
 
     assert "Reusing the benchmark dataset" in output
     assert "1 missing image files restored" in output
+    assert "renditions made for 1 posts" in output
+    assert rendition.is_file()
     assert set(Post.objects.values_list("pk", flat=True)) == ids
     assert (media_root / post.hero_image.name).is_file()
 
@@ -141,3 +155,19 @@ def test_wrk_output_is_read_into_the_table_figures():
     assert result["p99"] == pytest.approx(1200.0)
     assert result["errors"] == 6
     assert result["requests"] == 3841
+
+
+def test_a_failed_export_is_reported_by_its_error_not_by_the_traceback_tail():
+    stderr = (
+        "Traceback (most recent call last):\n"
+        '  File "manage.py", line 12, in main\n'
+        "django.db.utils.ProgrammingError: column posts_post.hero_renditions does not exist\n"
+        'LINE 1: ..."posts_post"."language", "posts_pos...\n'
+        "                                              ^\n"
+        "\tMaximum resident set size (kbytes): 65000\n"
+        "Command exited with non-zero status 1\n"
+    )
+
+    assert failure_reason(stderr) == (
+        "django.db.utils.ProgrammingError: column posts_post.hero_renditions does not exist"
+    )

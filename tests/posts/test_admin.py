@@ -267,7 +267,7 @@ def test_bulk_publish_and_unpublish(client, editor):
     response = client.post(
         reverse(CHANGELIST), {"action": "unpublish", "_selected_action": ids[:2]}, follow=True
     )
-    assert "2 posts were moved back to draft." in response.content.decode()
+    assert "2 posts were unpublished." in response.content.decode()
     assert list(Post.objects.published()) == [drafts[2]]
 
 

@@ -284,7 +284,7 @@ def test_image_paths_with_query_strings_and_relative_to_the_post(tmp_path, media
     for name in ("photo", "next", "up"):
         assert f"/media/posts/body/imported/{name}-" in post.body_html
     assert "https://example.org/x.png" in post.body_html  # remote images are left alone
-    stored = media_files(media_root)
+    stored = [name for name in media_files(media_root) if not name.startswith("renditions/")]
     assert len(stored) == 4
     # The links as written are kept, so that an export can write them back.
     assert sorted(post.extras["_jekyll"]["images"].values()) == [
@@ -366,7 +366,7 @@ def test_chinese_file_name_gets_a_stable_ascii_slug(tmp_path):
     write(tmp_path, {"_posts/2020-01-01-基金会新闻.md": post_text("基金会新闻")})
     import_paths([tmp_path])
     first = Post.objects.get().slug
-    assert first.startswith("post-20200101-") and first.isascii()
+    assert first == "ji-jin-hui-xin-wen"  # pinyin (posts/slugs.py)
     assert import_paths([tmp_path]).skipped == 1  # same slug again: recognised
 
 

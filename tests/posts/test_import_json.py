@@ -73,6 +73,17 @@ def make_corpus():
         body="Use `{{ server_ip }}` in the config.\n\n```\n<script>alert(1)</script>\n```",
         extras={"version": "8.4.0", "tags": ["crypto", "release"]},
     )
+    original = Post.objects.get(slug="carsmos-signing")
+    make_post(
+        "Carsmos donation signed",
+        slug="carsmos-signing-en",
+        language="en",
+        translation_of=original,
+        publish_at=original.publish_at - timedelta(hours=1),  # restored before its original
+        meta_title="Carsmos joins the foundation",
+        meta_description="The signing ceremony, in English.",
+        expire_at=timezone.now() + timedelta(days=30),
+    )
     make_post("A draft", slug="a-draft", status=Post.Status.DRAFT, body="- not yet")
     make_post(
         "Scheduled",
@@ -104,6 +115,8 @@ def state():
             "hero_caption": post.hero_image_caption,
             "media": sorted(sha256(name) for _url, name in exports.body_media(post.body)),
             "created_at": post.created_at,
+            "translation_of": post.translation_of.slug if post.translation_of else None,
+            **{field.name: getattr(post, field.name) for field in exports.plain_fields()},
         }
     return result
 
@@ -228,7 +241,7 @@ def test_one_bad_post_among_good_ones_is_reported(tmp_path, settings):
     wipe(settings)
 
     def break_one(document):
-        document["posts"][0]["status"] = "archived"
+        document["posts"][0]["status"] = "sold"
         document["posts"][1]["hero_image"] = None
         document["posts"][1]["title"] = ""
 
@@ -236,7 +249,7 @@ def test_one_bad_post_among_good_ones_is_reported(tmp_path, settings):
 
     failed = dict(report.failed)
     assert len(failed) == 2
-    assert "archived" in " ".join(failed.values())
+    assert "sold" in " ".join(failed.values())
     assert Post.objects.count() == 2
 
 

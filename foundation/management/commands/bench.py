@@ -181,7 +181,7 @@ class Command(BaseCommand):
                     continue
                 status, headers = warm_up(self.port, path, requests=2 * self.options["workers"] + 2)
                 if status != 200:
-                    note = f"{label} ({path}): skipped, it answers HTTP {status}."
+                    note = f"{label} ({path}), {mode}: skipped, it answers HTTP {status}."
                     if note not in notes:
                         notes.append(note)
                     continue
@@ -327,12 +327,7 @@ class Command(BaseCommand):
 
             row["peak_mb"] = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
         if not row["ok"]:
-            tail = [
-                line
-                for line in result.stderr.splitlines()
-                if line.strip() and not line.startswith("\t")
-            ][-3:]
-            row["error"] = " / ".join(tail)[:300]
+            row["error"] = failure_reason(result.stderr)
         return row
 
     # Report -----------------------------------------------------------------------------
@@ -348,6 +343,21 @@ class Command(BaseCommand):
             transfers,
             notes,
         )
+
+
+def failure_reason(stderr):
+    """The line of a failed command's stderr that says what went wrong."""
+    lines = [
+        line.strip()
+        for line in stderr.splitlines()
+        if line.strip() and not line.startswith(("\t", "Command exited with"))
+    ]
+    reasons = [
+        line
+        for line in lines
+        if re.match(r"^([\w.]+(Error|Exception)|CommandError|FAILED)\b", line)
+    ]
+    return ((reasons or lines or ["no message"])[-1])[:300].replace("|", "/")
 
 
 def dataset_sizes(command):

@@ -63,7 +63,9 @@ class Command(BaseCommand):
                 Post.objects.exclude(hero_image="").values_list("hero_image", flat=True),
                 only_missing=True,
             )
+            relinked = builder.link_renditions(only_missing=True)
             note = f", {restored} missing image files restored" if restored else ""
+            note += f", renditions made for {relinked} posts" if relinked else ""
             self.stdout.write(f"Reusing the benchmark dataset ({describe(sizes)}){note}.")
         else:
             if any(existing.values()) and not options["rebuild"]:
