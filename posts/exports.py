@@ -294,7 +294,7 @@ def _csv_row(post):
         "; ".join(project.name for project in post.projects.all()),
         post.language,
         post.summary,
-        absolute_url(post.get_absolute_url()),
+        getattr(post, "canonical_url", "") or absolute_url(post.get_absolute_url()),
         hero_url,
         post.hero_image_alt if post.hero_image else "",
         post.body,

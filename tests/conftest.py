@@ -28,6 +28,18 @@ def editor(db):
 
 
 @pytest.fixture
+def author(db):
+    """A staff user in the Authors group (foundation/migrations/0003_workflow_groups): writes
+    and changes their own drafts, submits them for review, cannot publish."""
+    user = User.objects.create_user(
+        "author", "author@example.org", "author-pass-123", is_staff=True,
+        first_name="Ada", last_name="Author",
+    )
+    user.groups.add(Group.objects.get(name="Authors"))
+    return user
+
+
+@pytest.fixture
 def staff_without_permission(db):
     """Staff (may log in to the admin) but holds no permission at all."""
     return User.objects.create_user("staffer", "staffer@example.org", "staff-pass-123", is_staff=True)

@@ -106,7 +106,7 @@ def render(started, options, sizes, postgres, results, memory, transfers, notes)
         for row in transfers:
             result = "ok" if row["ok"] else f"failed: {row.get('error', '')}"
             peak = f"{row['peak_mb']:.0f}" if row.get("peak_mb") else "–"
-            rate = f"{row['rate']:.0f}" if row["ok"] and row["rate"] else "–"
+            rate = f"{row['rate']:.1f}" if row["ok"] and row["rate"] else "–"
             lines.append(
                 f"| {row['direction']} | {row['format']} | {row['posts']:,} "
                 f"| {row['seconds']:.1f} | {rate} | {peak} | {result} |"

@@ -280,7 +280,8 @@ class _Restorer:
         )
         category.full_clean()
         category.save()
-        self.report.categories_created.append(slug)
+        if slug not in self.report.categories_created:  # a dry run creates it per post
+            self.report.categories_created.append(slug)
         return category
 
     def user_named(self, username):
@@ -315,6 +316,17 @@ class _Restorer:
     def link_translations(self):
         """Translations restored before their original: linked once everything is in."""
         for slug, target in self.pending_translations:
+            restored = {*self.report.created, *self.report.updated, *self.report.unchanged}
+            if self.report.dry_run:  # nothing was saved: the export must hold both
+                if target not in restored and not Post.objects.filter(slug=target).exists():
+                    self.report.failed.append(
+                        (
+                            slug,
+                            _("its original post “%(slug)s” is not in the export")
+                            % {"slug": target},
+                        )
+                    )
+                continue
             post = Post.objects.filter(slug=slug).first()
             original = Post.objects.filter(slug=target).first()
             if post is None or original is None:

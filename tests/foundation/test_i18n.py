@@ -111,13 +111,17 @@ def test_switcher_names_each_language_in_that_language(client):
     assert 'lang="zh-Hans">简体中文</a>' in html
 
 
-def test_switcher_on_a_missing_page_leads_to_the_other_home_page(client):
+def test_switcher_on_a_missing_page(client):
+    # A missing post: the same address in the other language (a 404 there too, in Chinese).
     response = client.get("/news/no-such-post/")
     assert response.status_code == 404
-    page = Page(response.content.decode())
-    assert page.switcher[1]["href"] == "/zh-hans/"
+    assert Page(response.content.decode()).switcher[1]["href"] == "/zh-hans/news/no-such-post/"
     chinese = client.get("/zh-hans/news/no-such-post/")
     assert chinese.status_code == 404 and "找不到页面" in chinese.content.decode()
+    # An address that means nothing: the other language's home page.
+    response = client.get("/no/such/page/")
+    assert response.status_code == 404
+    assert Page(response.content.decode()).switcher[1]["href"] == "/zh-hans/"
 
 
 def test_pages_name_their_other_language_version_with_hreflang(client, settings):

@@ -161,7 +161,7 @@ def test_restoring_again_changes_nothing(tmp_path):
 
     assert sorted(report.unchanged) == sorted(before)
     assert report.created == report.updated == []
-    assert Post.objects.count() == 4
+    assert Post.objects.count() == 5
     assert state() == before
 
 
@@ -201,7 +201,7 @@ def test_plain_json_without_the_files_reports_them_missing(tmp_path, settings):
 
     report = restore(tmp_path / "posts.json")
 
-    assert len(report.created) == 4
+    assert len(report.created) == 5
     assert {path for _slug, path, _reason in report.images_missing} >= {"posts/body/figure.png"}
     assert not Post.objects.get(slug="scheduled").hero_image
 
@@ -241,16 +241,18 @@ def test_one_bad_post_among_good_ones_is_reported(tmp_path, settings):
     wipe(settings)
 
     def break_one(document):
-        document["posts"][0]["status"] = "sold"
-        document["posts"][1]["hero_image"] = None
-        document["posts"][1]["title"] = ""
+        records = {record["slug"]: record for record in document["posts"]}
+        records["tongsuo-8-4"]["status"] = "sold"
+        records["scheduled"]["hero_image"] = None
+        records["scheduled"]["title"] = ""
 
     report = restore(_rewrite_bundle(tmp_path / "backup.zip", tmp_path / "bad.zip", break_one))
 
     failed = dict(report.failed)
     assert len(failed) == 2
-    assert "sold" in " ".join(failed.values())
-    assert Post.objects.count() == 2
+    assert set(failed) == {"tongsuo-8-4", "scheduled"}
+    assert "sold" in failed["tongsuo-8-4"]
+    assert Post.objects.count() == 3
 
 
 def test_a_file_whose_bytes_do_not_match_its_checksum_is_not_restored(tmp_path, settings):
@@ -294,7 +296,9 @@ def test_dry_run_writes_nothing(tmp_path, settings):
 
     report = restore(tmp_path / "backup.zip", dry_run=True)
 
-    assert len(report.created) == 4
+    assert len(report.created) == 5
+    assert report.failed == []
+    assert report.categories_created == ["基金会", "releases"]
     assert report.summary().startswith("Dry run")
     assert Post.objects.count() == 0 and Category.objects.count() == 0
     assert not any(settings.MEDIA_ROOT.iterdir())
@@ -328,7 +332,7 @@ def test_import_posts_command_reports_and_summarises(tmp_path, settings, capsys)
     call_command("import_posts", str(tmp_path / "backup.zip"))
 
     out, err = capsys.readouterr()
-    assert out.strip().splitlines()[-1].startswith("4 created, 0 updated, 0 unchanged, 0 failed")
+    assert out.strip().splitlines()[-1].startswith("5 created, 0 updated, 0 unchanged, 0 failed")
     assert "PROJECT MISSING tongsuo" in err
     with pytest.raises(CommandError, match="No such file"):
         call_command("import_posts", str(tmp_path / "missing.json"))
@@ -376,13 +380,13 @@ def test_import_page_shows_a_dry_run_then_imports_on_confirmation(
     )
 
     assert page.status_code == 200
-    assert "4 created" in page.content.decode()
+    assert "5 created" in page.content.decode()
     assert Post.objects.count() == 0  # nothing written yet
     token = page.context["token"]
 
     response = client.post(reverse(IMPORT), {"token": token})
     assert response.status_code == 302
-    assert Post.objects.count() == 4
+    assert Post.objects.count() == 5
     assert sha256(Post.objects.get(slug="scheduled").hero_image.name)
     # The token is used up with its file.
     again = client.post(reverse(IMPORT), {"token": token}, follow=True)

@@ -12,17 +12,30 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.now()
 
 
+DAY = timedelta(days=1)
+
+
 @pytest.mark.parametrize(
-    ("status", "publish_at", "visible"),
+    ("status", "publish_at", "expire_at", "visible"),
     [
-        (Post.Status.DRAFT, NOW - timedelta(days=1), False),
-        (Post.Status.DRAFT, NOW + timedelta(days=1), False),
-        (Post.Status.PUBLISHED, NOW - timedelta(days=1), True),
-        (Post.Status.PUBLISHED, NOW + timedelta(days=1), False),
+        (Post.Status.DRAFT, NOW - DAY, None, False),
+        (Post.Status.DRAFT, NOW + DAY, None, False),
+        (Post.Status.PUBLISHED, NOW - DAY, None, True),
+        (Post.Status.PUBLISHED, NOW + DAY, None, False),
+        # scheduled unpublish: visible until its expiry time, not after
+        (Post.Status.PUBLISHED, NOW - DAY, NOW + DAY, True),
+        (Post.Status.PUBLISHED, NOW - 2 * DAY, NOW - DAY, False),
+        (Post.Status.PUBLISHED, NOW + DAY, NOW + 2 * DAY, False),
+        (Post.Status.DRAFT, NOW - DAY, NOW + DAY, False),
+        # the workflow's other states are never public, whatever the dates
+        (Post.Status.IN_REVIEW, NOW - DAY, None, False),
+        (Post.Status.UNPUBLISHED, NOW - DAY, None, False),
+        (Post.Status.ARCHIVED, NOW - DAY, None, False),
     ],
 )
-def test_visibility_truth_table_queryset_and_instance_agree(status, publish_at, visible):
-    post = make_post(status=status, publish_at=publish_at)
+def test_visibility_truth_table_queryset_and_instance_agree(status, publish_at, expire_at,
+                                                            visible):
+    post = make_post(status=status, publish_at=publish_at, expire_at=expire_at)
     assert post.is_published() is visible
     assert Post.objects.published().filter(pk=post.pk).exists() is visible
 

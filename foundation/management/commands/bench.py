@@ -78,6 +78,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--modes", default="cold,warm", help="cold, warm or both.")
         parser.add_argument("--skip-export", action="store_true", help="No export/import runs.")
+        parser.add_argument(
+            "--import-sample",
+            type=int,
+            default=200,
+            help="Time imports on the newest N posts (0: all of them; about 1 s a post).",
+        )
         for size in ("posts", "projects", "donors", "categories"):
             parser.add_argument(f"--{size}", type=int, help=f"Dataset size (bench_data --{size}).")
         parser.add_argument("--rebuild", action="store_true", help="Rebuild the dataset.")
@@ -140,6 +146,11 @@ class Command(BaseCommand):
         env.pop("DJANGO_SETTINGS_MODULE", None)  # manage.py and wsgi.py set the real one
         env.update(extra)
         return env
+
+    def shell(self, code):
+        """The last line ``manage.py shell -c code`` prints, run on the bench database."""
+        result = self.manage("shell", "-c", code, capture_output=True, text=True, check=True)
+        return result.stdout.strip().splitlines()[-1]
 
     def manage(self, *args, env=None, **kwargs):
         command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), *args]
@@ -231,18 +242,7 @@ class Command(BaseCommand):
         export_dir = WORK_DIR / "export"
         shutil.rmtree(export_dir, ignore_errors=True)
         export_dir.mkdir()
-        count = int(
-            self.manage(
-                "shell",
-                "-c",
-                "from posts.models import Post; print(Post.objects.count())",
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            .stdout.strip()
-            .splitlines()[-1]
-        )
+        count = int(self.shell("from posts.models import Post; print(Post.objects.count())"))
 
         rows = []
         for label, extra, filename in EXPORTS:
@@ -271,15 +271,44 @@ class Command(BaseCommand):
             capture_output=True,
         )
 
+        # Imports make every image's renditions (posts/images.py), about a second a post on
+        # 2 cores: by default they are timed on the newest posts only (--import-sample).
+        sample = self.options["import_sample"]
+        since = None
+        if sample and sample < count:
+            since = self.shell(
+                "from posts.models import Post; print(Post.objects.order_by('-publish_at')"
+                f".values_list('publish_at', flat=True)[{sample - 1}].isoformat())"
+            )
+            for fmt, filename in (("json", "sample.json"), ("jekyll", "sample-jekyll.zip")):
+                exported = self.manage(
+                    "export_posts",
+                    "--format",
+                    fmt,
+                    "--since",
+                    since,
+                    "-o",
+                    str(export_dir / filename),
+                    check=True,
+                    capture_output=True,
+                    text=True,
+                )
+            sample = int(re.search(r"Exported (\d+) posts", exported.stderr).group(1))
+            notes.append(
+                f"Imports are timed on the newest {sample:,} posts (--import-sample; 0 for "
+                f"all {count:,}): making renditions dominates them. Their peak memory is for "
+                "that sample."
+            )
+            sources = (export_dir / "sample.json", export_dir / "sample-jekyll.zip")
+        else:
+            sample = count
+            sources = (export_dir / "posts.json", export_dir / "posts-jekyll.zip")
+
         scratch_url = scratch_database_url(self.options["database_url"], WORK_DIR)
         imports = [
             # A plain JSON export, its images looked up in the bench site's media folder.
-            (
-                "json",
-                "import_posts",
-                [str(export_dir / "posts.json"), "--media-dir", self.env["MEDIA_ROOT"]],
-            ),
-            ("jekyll", "import_jekyll", [str(export_dir / "posts-jekyll.zip")]),
+            ("json", "import_posts", [str(sources[0]), "--media-dir", self.env["MEDIA_ROOT"]]),
+            ("jekyll (zip)", "import_jekyll", [str(sources[1])]),
         ]
         for label, command, args in imports:
             if command not in commands:
@@ -297,7 +326,13 @@ class Command(BaseCommand):
             self.manage("migrate", "--no-input", "-v", "0", env=env, check=True)
             self.manage("import_registry", str(registry), env=env, check=True, capture_output=True)
             self.stderr.write(f"import: {label} into a scratch database")
-            rows.append(self.timed(time_bin, count, "import", label, env, command, *args))
+            row = self.timed(time_bin, sample, "import", label, env, command, *args)
+            rows.append(row)
+            if row["ok"] and sample < count and row["rate"]:
+                notes.append(
+                    f"Import {label}: all {count:,} posts would take about "
+                    f"{count / row['rate'] / 60:.0f} min at {row['rate']:.1f} posts/s."
+                )
         shutil.rmtree(WORK_DIR / "import-media", ignore_errors=True)
         drop_database(scratch_url)
         return rows
