@@ -90,6 +90,12 @@ class WorkflowFormMixin:
                 Q(pk=self.user.pk) | Q(pk=post.author_id)
             )
 
+    @property
+    def changed_data(self):
+        # The stamp and the comment are not the post's data: keep them out of the admin's
+        # "Changed …" log messages.
+        return [name for name in super().changed_data if name not in (STAMP_FIELD, COMMENT_FIELD)]
+
     def clean(self):
         cleaned_data = super().clean()
         if self.instance.pk:

@@ -263,10 +263,7 @@ def delete_posts(posts):
 
     Returns what ``delete()`` returns.
     """
-    if isinstance(posts, models.Model):
-        names = rendition_names([posts])
-    else:
-        names = rendition_names(posts)
+    names = rendition_names([posts] if isinstance(posts, models.Model) else posts)
     result = posts.delete()
     delete_unused(names)
     return result
@@ -382,16 +379,17 @@ def update_hero_renditions(post, force=False):
     return True
 
 
-def update_body_renditions(post):
+def update_body_renditions(post, force=False):
     """Make renditions for the body's images from our media; forget those no longer shown.
 
     Images already on ``post.body_renditions`` are kept as they are: a stored image never
-    changes under its name (uploads get fresh names). Returns True when something changed.
+    changes under its name (uploads get fresh names). ``force`` looks at every image again
+    and writes any rendition file that is missing. Returns True when something changed.
     """
     old = dict(post.body_renditions or {})
     new = {}
     for name in body_image_names(post.body_html):
-        new[name] = old.get(name) or build_renditions(name)
+        new[name] = (not force and old.get(name)) or build_renditions(name)
     new = {name: items for name, items in new.items() if items}
     if new == old:
         return False
@@ -405,7 +403,7 @@ def update_body_renditions(post):
 def update_renditions(post, force=False):
     """Both of the above: call after saving a post whose images may have changed."""
     hero = update_hero_renditions(post, force=force)
-    body = update_body_renditions(post)
+    body = update_body_renditions(post, force=force)
     return hero or body
 
 

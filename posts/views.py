@@ -14,8 +14,6 @@ from django.views.generic import DetailView, ListView, MonthArchiveView, YearArc
 from posts.models import Category, Post
 from projects.models import Project
 
-PREVIEW_PERMISSION = "posts.change_post"
-
 
 class PostViewMixin:
     """What every news page shares: public posts, newest first, and the category menu."""
@@ -83,10 +81,8 @@ class PostMonthArchiveView(PostArchiveMixin, MonthArchiveView):
 
 class PostDetailView(PostViewMixin, DetailView):
     def get_queryset(self):
-        if self.request.user.has_perm(PREVIEW_PERMISSION):
-            posts = Post.objects.all()
-        else:
-            posts = super().get_queryset()
+        # Previews of drafts for who may change them (authors: their own posts only).
+        posts = Post.objects.previewable_by(self.request.user)
         return posts.select_related("author").prefetch_related(
             Prefetch("categories", queryset=Category.objects.only("name", "slug")),
             Prefetch("projects", queryset=Project.objects.only("name", "slug", "summary")),

@@ -84,6 +84,8 @@ def test_machine_and_staff_addresses_have_no_language_prefix(client):
     for url in ["/zh-hans/news/feed/rss/", "/zh-hans/sitemap.xml", "/zh-hans/admin/"]:
         assert client.get(url).status_code == 404, url
     assert client.get("/admin/").status_code == 302  # to the login page
+    robots = client.get("/robots.txt").content.decode().splitlines()
+    assert "Disallow: /search/" in robots and "Disallow: /zh-hans/search/" in robots
 
 
 def test_a_request_in_chinese_does_not_change_the_language_after_it(client):

@@ -564,3 +564,14 @@ def test_crop_box_keeps_the_focal_point_inside_the_edges():
     assert images.target_widths(2400) == [480, 800, 1200, 1600]
     assert images.target_widths(480) == [480]
     assert images.target_widths(300) == [300]
+
+
+def test_prune_renditions_rebuild_writes_missing_files_again(media_root):
+    post = make_post("Restored media", hero=True)
+    lost = post.hero_renditions[3]["name"]
+    default_storage.delete(lost)
+
+    call_command("prune_renditions", "--rebuild", stdout=io.StringIO())
+
+    assert default_storage.exists(lost)
+    assert open_rendition(post.hero_renditions[3]).size == (800, 450)

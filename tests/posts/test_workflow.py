@@ -445,3 +445,12 @@ def test_markdownx_endpoints_for_authors_but_not_for_staff_without_permission(
 
     image = SimpleUploadedFile("a.png", image_bytes(size=(20, 20), fmt="PNG"), "image/png")
     assert client.post(upload, {"image": image}).status_code in (302, 403)
+
+
+def test_authors_preview_their_own_drafts_on_the_site_but_not_others(
+    client, author, authors_draft, someone_elses_draft
+):
+    client.force_login(author)
+    response = client.get(authors_draft.get_absolute_url())
+    assert response.status_code == 200 and "Ada&#x27;s draft" in response.content.decode()
+    assert client.get(someone_elses_draft.get_absolute_url()).status_code == 404

@@ -3,7 +3,8 @@
 The admin, the importers and the factories remove a post's old renditions themselves
 (``posts/images.py``). Posts deleted some other way (a shell, ``bench_data --rebuild``) or a
 change of ``RENDITION_VERSION`` leave folders behind under ``renditions/``; this removes them.
-``--rebuild`` first (re)makes the renditions of every post, e.g. after an upgrade.
+``--rebuild`` first (re)makes the renditions of every post (only missing files are written),
+e.g. after restoring the media folder or changing ``RENDITION_VERSION``.
 """
 
 from django.core.management.base import BaseCommand
@@ -34,13 +35,13 @@ class Command(BaseCommand):
         parser.add_argument(
             "--rebuild",
             action="store_true",
-            help="First make the renditions of every post whose images have none yet.",
+            help="First make every post's renditions again, writing any file that is missing.",
         )
 
     def handle(self, *args, **options):
         if options["rebuild"] and not options["dry_run"]:
             changed = sum(
-                bool(post.update_renditions())
+                bool(post.update_renditions(force=True))
                 for post in Post.objects.only(*REBUILD_FIELDS).iterator(chunk_size=200)
             )
             self.stdout.write(f"Renditions made or updated for {changed} posts.")

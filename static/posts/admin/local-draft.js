@@ -94,8 +94,13 @@
     });
 
     notice.append(message, restore, discard);
-    var widget = textarea.closest(".markdownx") || textarea;
-    widget.parentNode.insertBefore(notice, widget);
+    // First in markdownx's grid, across both columns (editor and preview).
+    var widget = textarea.closest(".markdownx");
+    if (widget) {
+      widget.insertBefore(notice, widget.firstChild);
+    } else {
+      textarea.parentNode.insertBefore(notice, textarea);
+    }
   }
 
   function start() {
