@@ -89,6 +89,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "posts.middleware.RedirectFallbackMiddleware",  # old addresses: 301 instead of 404
 ]
 
 ROOT_URLCONF = "foundation.urls"

@@ -2,13 +2,16 @@ from django.conf import settings
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
-from django.urls import include, path, re_path
+from django.urls import include, path, re_path, register_converter
 from django.views.generic import TemplateView
 
 from foundation import health, views
 from posts import feeds
+from posts.converters import UnicodeSlugConverter
 from posts import sitemaps as post_sitemaps
 from projects import sitemaps as project_sitemaps
+
+register_converter(UnicodeSlugConverter, "uslug")
 
 # RSS 2.0 and Atom for all news, a category, a language, a project and a donor's projects.
 feed_patterns = [
@@ -16,8 +19,8 @@ feed_patterns = [
     path("news/feed/atom/", feeds.LatestPostsAtomFeed(), name="atom"),
     path("news/feed/<str:language>/rss/", feeds.LanguageFeed(), name="language-rss"),
     path("news/feed/<str:language>/atom/", feeds.LanguageAtomFeed(), name="language-atom"),
-    path("news/category/<str:slug>/feed/rss/", feeds.CategoryFeed(), name="category-rss"),
-    path("news/category/<str:slug>/feed/atom/", feeds.CategoryAtomFeed(), name="category-atom"),
+    path("news/category/<uslug:slug>/feed/rss/", feeds.CategoryFeed(), name="category-rss"),
+    path("news/category/<uslug:slug>/feed/atom/", feeds.CategoryAtomFeed(), name="category-atom"),
     path("projects/<slug:slug>/feed/rss/", feeds.ProjectFeed(), name="project-rss"),
     path("projects/<slug:slug>/feed/atom/", feeds.ProjectAtomFeed(), name="project-atom"),
     path("donors/<slug:slug>/feed/rss/", feeds.DonorFeed(), name="donor-rss"),

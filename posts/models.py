@@ -1,11 +1,15 @@
 import re
+import secrets
+from datetime import timedelta
 from typing import NamedTuple
+from urllib.parse import unquote, urlsplit
 
 import reversion
 from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.functional import cached_property
@@ -615,3 +619,154 @@ class StateChange(models.Model):
 
     def __str__(self):
         return f"{self.post}: {self.from_status or '—'} → {self.to_status}"
+
+
+# --- Redirects ------------------------------------------------------------------------------
+
+
+def normalise_path(value):
+    """A site path as redirects store and compare it: unquoted ("/%E5%9F%BA/" and "/基/" are
+    one path), without scheme, host, query or fragment, starting with "/"."""
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    path = unquote(parts.path)
+    if not path.startswith("/"):
+        path = f"/{path}"
+    return path
+
+
+def normalise_target(value):
+    """A redirect's target: another site's absolute URL as written, else a normalised path."""
+    value = (value or "").strip()
+    parts = urlsplit(value)
+    if parts.scheme in ("http", "https") and parts.netloc:
+        site = urlsplit(settings.SITE_URL)
+        if parts.netloc != site.netloc:
+            return value
+    path = normalise_path(value)
+    return f"{path}?{parts.query}" if parts.query else path
+
+
+def path_variants(path):
+    """A path with and without its trailing slash: redirects match either."""
+    stripped = path.rstrip("/") or "/"
+    return [path, stripped if path.endswith("/") else f"{path}/"]
+
+
+class RedirectQuerySet(models.QuerySet):
+    def for_path(self, path):
+        """The redirect for ``path`` (already unquoted, as ``request.path`` is), also when it
+        was recorded with or without the trailing slash; an exact match wins. One query."""
+        candidates = path_variants(path)
+        found = {redirect.old_path: redirect for redirect in self.filter(old_path__in=candidates)}
+        return next((found[candidate] for candidate in candidates if candidate in found), None)
+
+    def record(self, old_path, target_path, *, is_permanent=True, note=""):
+        """Add (or change) the redirect from ``old_path``, collapsing chains; raises
+        ``ValidationError`` for a loop. Returns the saved redirect."""
+        old_path = normalise_path(old_path)
+        redirect = self.filter(old_path=old_path).first() or Redirect(old_path=old_path)
+        redirect.target_path = target_path
+        redirect.is_permanent = is_permanent
+        redirect.note = note or redirect.note
+        redirect.full_clean()
+        redirect.save_collapsing()
+        return redirect
+
+    def record_move(self, old_url, new_url, note=""):
+        """A page moved from ``old_url`` to ``new_url`` (a post's slug changed): the new
+        address is live again if it was redirected away, and the old one redirects to it."""
+        if normalise_path(old_url) == normalise_path(new_url):
+            return None
+        self.filter(old_path__in=path_variants(normalise_path(new_url))).delete()
+        return self.record(old_url, new_url, note=note)
+
+
+class Redirect(models.Model):
+    """An old address that answers with a redirect instead of "page not found".
+
+    Looked up only when a request would be a 404 (``posts.middleware``). Chains never form:
+    a redirect always points at the final address (``save_collapsing``), and loops are
+    refused (``clean``).
+    """
+
+    old_path = models.CharField(
+        _("old path"),
+        max_length=500,
+        unique=True,
+        help_text=_("The address that no longer exists, from the first “/”: "
+                    "/2023/06/11/old-post/. Matches with or without the trailing slash."),
+    )
+    target_path = models.CharField(
+        _("target"),
+        max_length=500,
+        help_text=_("Where visitors are sent: a path on this site (/news/new-post/) or a full "
+                    "URL of another site."),
+    )
+    is_permanent = models.BooleanField(
+        _("permanent (301)"),
+        default=True,
+        help_text=_("Permanent redirects tell search engines to move the old address's "
+                    "ranking to the target. Untick for a temporary (302) redirect."),
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    note = models.CharField(
+        _("note"), max_length=300, blank=True, help_text=_("Why it exists. Not shown publicly.")
+    )
+
+    objects = RedirectQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["old_path"]
+        verbose_name = _("redirect")
+        verbose_name_plural = _("redirects")
+
+    def __str__(self):
+        return f"{self.old_path} → {self.target_path}"
+
+    def get_absolute_url(self):
+        return self.old_path
+
+    def final_target(self):
+        """Where ``target_path`` ends up after following the redirects already stored."""
+        target, seen = self.target_path, {self.old_path}
+        others = Redirect.objects.exclude(pk=self.pk) if self.pk else Redirect.objects.all()
+        while target.startswith("/") and target not in seen and len(seen) < 50:
+            seen.add(target)
+            onward = others.for_path(target)
+            if onward is None:
+                break
+            target = onward.target_path
+        return target
+
+    def clean(self):
+        super().clean()
+        self.old_path = normalise_path(self.old_path)
+        self.target_path = normalise_target(self.target_path)
+        if self.target_path.startswith("/") and (
+            normalise_path(self.target_path) in path_variants(self.old_path)
+        ):
+            raise ValidationError(
+                {"target_path": _("A redirect cannot point at its own old path.")}
+            )
+        final = self.final_target()
+        if final.startswith("/") and normalise_path(final) in path_variants(self.old_path):
+            raise ValidationError(
+                {
+                    "target_path": _(
+                        "This would make a loop: %(target)s already redirects back to "
+                        "%(old)s. Change or delete that redirect first."
+                    )
+                    % {"target": self.target_path, "old": self.old_path}
+                }
+            )
+        self.target_path = final
+
+    def save_collapsing(self):
+        """Save, and point the redirects that led to this one's old path at its target,
+        so that every old address takes one hop."""
+        with transaction.atomic():
+            self.save()
+            Redirect.objects.filter(target_path__in=path_variants(self.old_path)).exclude(
+                pk=self.pk
+            ).update(target_path=self.target_path)

@@ -6,7 +6,7 @@ app_name = "posts"
 
 urlpatterns = [
     path("", views.PostListView.as_view(), name="list"),
-    path("category/<str:slug>/", views.CategoryView.as_view(), name="category"),
+    path("category/<uslug:slug>/", views.CategoryView.as_view(), name="category"),
     # Before the post's own address: a four-digit year is an archive, never a slug
     # (Post.clean() refuses such slugs).
     re_path(r"^(?P<year>[0-9]{4})/$", views.PostYearArchiveView.as_view(), name="archive-year"),

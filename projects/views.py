@@ -6,6 +6,7 @@ many donors are not named.
 """
 
 from django.conf import settings
+from django.core.validators import slug_unicode_re
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -45,6 +46,13 @@ def registry():
     )
 
 
+def valid_slug(value):
+    """A filter value that cannot be a slug (say, one with a NUL byte) is a 404, not a query."""
+    if not slug_unicode_re.match(value):
+        raise Http404(_("No such filter value."))
+    return value
+
+
 class ProjectViewMixin:
     model = Project
 
@@ -65,13 +73,13 @@ class ProjectListView(ProjectViewMixin, ListView):
         params = self.request.GET
         filters = {}
         if slug := params.get("area"):
-            filters["area"] = get_object_or_404(Area, slug=slug)
+            filters["area"] = get_object_or_404(Area, slug=valid_slug(slug))
         if stage := params.get("stage"):
             if stage not in Project.Stage.values:
                 raise Http404(_("No such stage."))
             filters["stage"] = Project.Stage(stage)
         if slug := params.get("donor"):
-            filters["donor"] = get_object_or_404(Donor.objects.public(), slug=slug)
+            filters["donor"] = get_object_or_404(Donor.objects.public(), slug=valid_slug(slug))
         return filters
 
     def get_queryset(self):
@@ -107,7 +115,10 @@ class ProjectDetailView(ProjectViewMixin, DetailView):
 
     def get_context_data(self, **kwargs):
         return super().get_context_data(
-            posts=Post.objects.published().for_list().filter(projects=self.object)[:PROJECT_NEWS],
+            posts=Post.objects.published()
+            .for_list()
+            .filter(projects=self.object)
+            .language_first()[:PROJECT_NEWS],
             **kwargs,
         )
 
@@ -137,6 +148,7 @@ class DonorDetailView(DonorViewMixin, DetailView):
             Post.objects.published()
             .for_list()
             .filter(projects__donations__donor=donor)
+            .language_first()
             .distinct()[:PROJECT_NEWS]
         )
         return super().get_context_data(projects=projects, posts=posts, **kwargs)

@@ -79,7 +79,7 @@ from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
 
 from posts.markup import resolve_liquid
-from posts.models import Category, Language, Post, default_language
+from posts.models import Category, Language, Post, Redirect, default_language
 from posts.slugs import has_chinese, slugify_title
 
 POST_SUFFIXES = (".md", ".markdown")
@@ -504,6 +504,26 @@ class ParsedPost:
     hero_alt: str
     hero_caption: str
     extras: dict
+    old_permalink: str = ""  # its address on the old site (settings.JEKYLL_PERMALINK)
+
+
+_PERMALINK_PLACEHOLDER = re.compile(r":(categories|year|short_year|month|i_month|day|i_day|"
+                                    r"hour|minute|second|title|slug|output_ext)")
+
+
+def jekyll_permalink(pattern, *, categories, moment, title):
+    """A post's address on the old Jekyll site, from its permalink pattern
+    ("/:categories/:year/:month/:day/:title/", Jekyll's "date" style): categories lowercased
+    and joined with "/" as Jekyll does, empty parts leaving no double slash."""
+    values = {
+        "categories": "/".join(dict.fromkeys(name.lower() for name in categories)),
+        "year": f"{moment:%Y}", "short_year": f"{moment:%y}", "month": f"{moment:%m}",
+        "i_month": str(moment.month), "day": f"{moment:%d}", "i_day": str(moment.day),
+        "hour": f"{moment:%H}", "minute": f"{moment:%M}", "second": f"{moment:%S}",
+        "title": title, "slug": title, "output_ext": "",
+    }
+    path = _PERMALINK_PLACEHOLDER.sub(lambda match: values[match.group(1)], str(pattern))
+    return "/" + re.sub(r"/{2,}", "/", path).lstrip("/")
 
 
 def parse_post(source_text, filename):
@@ -620,6 +640,12 @@ def parse_post(source_text, filename):
         hero_alt=hero_alt.strip()[:300],
         hero_caption=hero_caption.strip()[:500],
         extras=extras,
+        old_permalink=jekyll_permalink(
+            front_matter.get("permalink") or settings.JEKYLL_PERMALINK,
+            categories=category_names,
+            moment=timezone.localtime(publish_at),
+            title=str(front_matter.get("slug") or file_slug),
+        ),
     )
 
 
@@ -904,6 +930,10 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
             post.categories.set(
                 _categories(parsed.category_names, False, result, planned_categories)
             )
+            if parsed.old_permalink:  # the old site's address keeps working (a 301)
+                Redirect.objects.record_move(
+                    parsed.old_permalink, post.get_absolute_url(), note=f"Jekyll: {source.path}"
+                )
         result.status = UPDATED if existing else CREATED
         result.post_id = post.pk
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others

@@ -373,3 +373,29 @@ def test_dates_follow_the_active_language(client):
     assert "2023年6月11日" in chinese and "June 11, 2023" not in chinese
     chinese_list = client.get("/zh-hans/news/").content.decode()
     assert "2023年6月11日" in chinese_list
+
+
+@pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="SQLite (development only) binds the CASE's values as parameters and sorts instead",
+)
+def test_language_first_list_is_read_from_its_index():
+    """A page of a list in the visitor's language first does not sort every post: its order
+    is the expression an index of ``Post.Meta.indexes`` holds (one per language)."""
+    now = timezone.now()
+    Post.objects.bulk_create(
+        Post(
+            title=f"Post {n}",
+            slug=f"post-{n}",
+            status=Post.Status.PUBLISHED,
+            language="zh-hans" if n % 3 == 0 else "en",
+            publish_at=now - timedelta(hours=n),
+            body="Text.",
+        )
+        for n in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    for language in ("en", "zh-hans"):
+        plan = Post.objects.published().for_list().language_first(language)[20:30].explain()
+        assert f"post_{language.replace('-', '_')}_first_idx" in plan, plan
