@@ -322,6 +322,10 @@ LOGGING = {
 }
 
 POSTS_PER_PAGE = 10
+# The old Jekyll site's permalink pattern: imported posts redirect from these addresses.
+JEKYLL_PERMALINK = os.environ.get("JEKYLL_PERMALINK", "/:categories/:year/:month/:day/:title/")
+# How long a draft's share link works (days), unless revoked first.
+SHARE_LINK_DAYS = int(os.environ.get("SHARE_LINK_DAYS", "7"))
 
 # Whole-page cache for anonymous visitors (foundation/pagecache.py); 0 turns it off.
 PAGE_CACHE_SECONDS = int(os.environ.get("DJANGO_PAGE_CACHE_SECONDS", "300"))

@@ -26,9 +26,10 @@ from markdownx.widgets import AdminMarkdownxWidget
 from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin
 from posts import images
 from posts.admin_io import PostExportImportAdminMixin
+from posts.admin_redirects import RedirectAdmin  # noqa: F401 - registers it
 from posts.admin_workflow import PostWorkflowAdminMixin
 from posts.forms import PostAdminForm
-from posts.models import Category, Post
+from posts.models import Category, Post, Redirect
 
 THUMBNAIL_WIDTH = 120
 
@@ -43,6 +44,15 @@ def hero_thumbnail_html(post, width=THUMBNAIL_WIDTH):
         post.hero_image_alt,
         width,
     )
+
+
+def live_url_before(form):
+    """The address the post of a change form had when the form was loaded, if it was live
+    (published) there."""
+    initial = form.initial
+    if initial.get("status") != Post.Status.PUBLISHED or not initial.get("slug"):
+        return None
+    return Post(slug=initial["slug"], language=initial.get("language")).get_absolute_url()
 
 
 class PostChangeList(ChangeList):
@@ -176,7 +186,10 @@ class PostAdmin(PostWorkflowAdminMixin, PostExportImportAdminMixin, ContentManag
         )
 
     def save_model(self, request, obj, form, change):
+        old_url = live_url_before(form) if change else None
         super().save_model(request, obj, form, change)
+        if old_url:  # a published post's new slug: its old address redirects (a 301)
+            Redirect.objects.record_move(old_url, obj.get_absolute_url(), note=str(_("Slug changed")))
         obj.update_renditions()  # resized copies of the hero and body images (posts/images.py)
         missing = images.images_without_alt(obj.body_html)
         if missing:

@@ -559,18 +559,18 @@ def _generated_image_path(post, name, taken):
 
 def _reference_path(reference, role):
     """Where in the site a reference as written points (as the importer looks it up)."""
-    path = jekyll_import._clean_reference(reference)
+    path = jekyll_import.clean_reference(reference)
     if path is None:
         return None
-    site = jekyll_import._normalise(path)
+    site = jekyll_import.normalise_path(path)
     if site is not None and (path.startswith("/") or role == "hero" or not path.startswith(".")):
         return site
-    return jekyll_import._normalise(posixpath.join("_posts", path))
+    return jekyll_import.normalise_path(posixpath.join("_posts", path))
 
 
 def _is_imported_hero(post, reference):
     """Whether the hero image is still the file the importer made from ``reference``."""
-    path = jekyll_import._clean_reference(str(reference))
+    path = jekyll_import.clean_reference(str(reference))
     if not path or not post.hero_image:
         return False
     stem = slugify(posixpath.splitext(posixpath.basename(path))[0])[:60] or "image"
@@ -630,7 +630,9 @@ def jekyll_front_matter(post, hero_path):
     for key in ("categories", "category"):
         if key in original:
             value = original[key]
-            old_names += [str(value).strip()] if key == "category" else jekyll_import._names(value)
+            old_names += (
+                [str(value).strip()] if key == "category" else jekyll_import.split_names(value)
+            )
     if old_names and _same_categories(old_names, categories):
         mapped |= {k: original[k] for k in ("categories", "category") if k in original}
     elif categories:
@@ -656,10 +658,10 @@ def jekyll_front_matter(post, hero_path):
     if summary_key in original or post.summary:
         keep(summary_key, lambda v: str(v or "").strip() == post.summary, post.summary)
     language_key = next((k for k in jekyll_import.LANGUAGE_KEYS if k in original), "lang")
-    if language_key in original or post.language != jekyll_import._language({}, post.title):
+    if language_key in original or post.language != jekyll_import.detect_language({}, post.title):
         keep(
             language_key,
-            lambda v: jekyll_import._language({"lang": v}, post.title) == post.language,
+            lambda v: jekyll_import.detect_language({"lang": v}, post.title) == post.language,
             post.language,
         )
     if post.status != Post.Status.PUBLISHED:

@@ -283,7 +283,7 @@ class Source:
     post_dir: str = ""  # the post's folder inside post_tree
 
 
-def _normalise(relpath):
+def normalise_path(relpath):
     """A path inside a tree, or None when it climbs out of it."""
     path = posixpath.normpath(relpath.lstrip("/"))
     if path in {".", ""} or path == ".." or path.startswith("../"):
@@ -453,7 +453,7 @@ def _raw_scalar(yaml_text, key):
     return match.group(1).strip("'\"") if match else None
 
 
-def _names(value):
+def split_names(value):
     if value is None:
         return []
     if isinstance(value, list | tuple):
@@ -471,7 +471,7 @@ def _title_from_heading(body):
     return title, (body[: match.start()] + body[match.end() :]).lstrip("\n")
 
 
-def _language(front_matter, title):
+def detect_language(front_matter, title):
     for key in LANGUAGE_KEYS:
         value = str(front_matter.get(key) or "").lower()
         if value.startswith(("zh", "cn")):
@@ -578,7 +578,7 @@ def parse_post(source_text, filename):
     category_names = []
     for key in ("categories", "category"):
         value = consume(key)
-        names = [str(value).strip()] if key == "category" and value else _names(value)
+        names = [str(value).strip()] if key == "category" and value else split_names(value)
         category_names += [n for n in names if n and n not in category_names]
 
     hero_key = _first_key(front_matter, HERO_IMAGE_KEYS)
@@ -610,7 +610,7 @@ def parse_post(source_text, filename):
     summary_key = _first_key(front_matter, SUMMARY_KEYS)
     summary = str(consume(summary_key) or "").strip() if summary_key else ""
     language_key = _first_key(front_matter, LANGUAGE_KEYS)
-    language = _language(front_matter, title) if language_key else None
+    language = detect_language(front_matter, title) if language_key else None
     if language_key:
         consume(language_key)
     published = consume("published")
@@ -633,7 +633,7 @@ def parse_post(source_text, filename):
         summary=summary,
         author_name=str(author or "").strip()[:200],
         language=language,
-        guessed_language=_language({}, title),
+        guessed_language=detect_language({}, title),
         is_draft=is_draft,
         category_names=[name[:100] for name in category_names],
         hero_reference=str(hero_value or "").strip(),
@@ -660,7 +660,7 @@ class FoundImage:
     height: int
 
 
-def _clean_reference(reference):
+def clean_reference(reference):
     """The file path an image reference points at, or None for what is not a local file."""
     reference = resolve_liquid(reference.strip().strip("<>"))
     if not reference or "{{" in reference or "{%" in reference:
@@ -673,11 +673,11 @@ def _clean_reference(reference):
 def _candidates(source, path, role):
     post_relative = []
     if not path.startswith("/"):
-        joined = _normalise(posixpath.join(source.post_dir, path))
+        joined = normalise_path(posixpath.join(source.post_dir, path))
         if joined is not None:
             post_relative.append((source.post_tree, joined))
     site_relative = []
-    relpath = _normalise(path)
+    relpath = normalise_path(path)
     if relpath is not None:
         site_relative = [(tree, relpath) for tree in source.site_trees]
     ordered = post_relative + site_relative if role == "body" else site_relative + post_relative
@@ -702,7 +702,7 @@ def find_image(source, reference, role):
 
     Raises ``RejectedFile`` when a file is found but is not a readable image.
     """
-    path = _clean_reference(reference)
+    path = clean_reference(reference)
     if path is None:
         return None, None
     candidates = _candidates(source, path, role)
@@ -758,7 +758,7 @@ def _convert_body(source, body, result, found_images):
     cache = {}
 
     def rewrite(reference):
-        path = _clean_reference(reference)
+        path = clean_reference(reference)
         if path is None or reference in links:  # not a local file, or already rewritten
             return None
         if path not in cache:
@@ -932,7 +932,9 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
             )
             if parsed.old_permalink:  # the old site's address keeps working (a 301)
                 Redirect.objects.record_move(
-                    parsed.old_permalink, post.get_absolute_url(), note=f"Jekyll: {source.path}"
+                    parsed.old_permalink,
+                    post.get_absolute_url(),
+                    note=f"Jekyll: {source.filename}"[:300],
                 )
         result.status = UPDATED if existing else CREATED
         result.post_id = post.pk

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from foundation.factories import make_post
+from foundation.factories import make_donor, make_post, make_project
 from posts.models import Post
 from posts.slugs import slugify_title
 from tests.posts.test_admin import ADD, post_form_data
@@ -254,6 +254,20 @@ def test_home_page_shows_the_visitors_language_first(client, mixed_news):
         "en",
         "en",
     ]
+
+
+def test_project_and_donor_news_show_the_visitors_language_first(client):
+    donor = make_donor("Acme Labs")
+    project = make_project("Carsmos", donors=[donor])
+    now = timezone.now()
+    make_post("中文新闻", language="zh-hans", projects=[project], publish_at=now)
+    make_post("English news", language="en", projects=[project],
+              publish_at=now - timedelta(days=1))
+    for url in (project.get_absolute_url(), donor.get_absolute_url()):
+        english = client.get(url).context["posts"]
+        assert [post.language for post in english] == ["en", "zh-hans"], url
+        chinese = client.get("/zh-hans" + url).context["posts"]
+        assert [post.language for post in chinese] == ["zh-hans", "en"], url
 
 
 def test_language_first_keeps_one_query_and_the_newest_first_within_a_language(mixed_news):
