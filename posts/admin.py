@@ -23,7 +23,8 @@ from django.utils.translation import ngettext
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin
+from foundation.admin import ContentManageableAdmin, PublicContentAdmin
+from foundation.pagecache import content_changed
 from posts import images
 from posts.admin_io import PostExportImportAdminMixin
 from posts.admin_redirects import RedirectAdmin  # noqa: F401 - registers it
@@ -65,7 +66,7 @@ class PostChangeList(ChangeList):
 
 
 @admin.register(Category)
-class CategoryAdmin(PlainTextHelpMixin, admin.ModelAdmin):
+class CategoryAdmin(PublicContentAdmin):
     ordering = ("position", "name")  # explicit: an annotated query drops Meta.ordering
     list_display = ("name", "slug", "position", "post_count")
     list_editable = ("position",)
@@ -208,9 +209,11 @@ class PostAdmin(PostWorkflowAdminMixin, PostExportImportAdminMixin, ContentManag
 
     def delete_model(self, request, obj):
         images.delete_posts(obj)  # and, once committed, the renditions no other post uses
+        content_changed()
 
     def delete_queryset(self, request, queryset):
         images.delete_posts(queryset)
+        content_changed()
 
     @admin.display(description=_("categories"))
     def category_list(self, post):

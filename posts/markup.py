@@ -17,6 +17,7 @@ The pipeline:
 
 import re
 import unicodedata
+from html import unescape
 
 import markdown
 import nh3
@@ -265,7 +266,12 @@ def render_markdown(text, base_url="/"):
     return _complete_images(sanitize_html(html))
 
 
-def excerpt_from_html(html, words=40):
-    """A plain-text summary taken from rendered HTML, for lists and meta descriptions."""
-    text = " ".join(strip_tags(html).split())
-    return Truncator(text).words(words, truncate="…")
+def excerpt_from_html(html, words=40, chars=160):
+    """A plain-text summary taken from rendered HTML, for lists and meta descriptions.
+
+    Cut at ``words`` words, or at ``chars`` characters for text without spaces between
+    words (Chinese), whichever is shorter. Plain text: templates escape it when shown.
+    """
+    text = " ".join(unescape(strip_tags(html)).split())
+    by_words = Truncator(text).words(words, truncate="…")
+    return by_words if len(by_words) <= chars else Truncator(text).chars(chars, truncate="…")

@@ -770,3 +770,80 @@ class Redirect(models.Model):
             Redirect.objects.filter(target_path__in=path_variants(self.old_path)).exclude(
                 pk=self.pk
             ).update(target_path=self.target_path)
+
+
+# --- Share links ----------------------------------------------------------------------------
+
+SHARE_LINK_SALT = "posts.ShareLink"
+
+
+def share_link_key():
+    return secrets.token_urlsafe(24)
+
+
+def share_link_expiry():
+    return timezone.now() + timedelta(days=settings.SHARE_LINK_DAYS)
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def active(self):
+        """Links that still open their post: not revoked, not expired."""
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+    def from_token(self, token):
+        """The active link a token stands for, or ``None`` for a forged, tampered, expired
+        or revoked one (or one whose post was deleted: the link went with it)."""
+        try:
+            key = signing.Signer(salt=SHARE_LINK_SALT).unsign(token)
+        except signing.BadSignature:
+            return None
+        return self.active().filter(key=key).first()
+
+
+class ShareLink(models.Model):
+    """A link that shows a post, draft or not, to anyone who has it: for review without an
+    account. The URL carries the random ``key`` signed with the site's secret key, so it
+    cannot be guessed, and a changed character makes it a 404."""
+
+    post = models.ForeignKey(
+        Post, verbose_name=_("post"), on_delete=models.CASCADE, related_name="share_links"
+    )
+    key = models.CharField(_("key"), max_length=64, unique=True, default=share_link_key,
+                           editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(
+        _("expires"), default=share_link_expiry,
+        help_text=_("The link stops working at this time."),
+    )
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    objects = ShareLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("share link")
+        verbose_name_plural = _("share links")
+
+    def __str__(self):
+        return f"{self.post} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def token(self):
+        return signing.Signer(salt=SHARE_LINK_SALT).sign(self.key)
+
+    def get_absolute_url(self):
+        return reverse("posts:shared", kwargs={"token": self.token})
+
+    def is_active(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def revoke(self):
+        self.revoked_at = timezone.now()
+        self.save(update_fields=["revoked_at"])

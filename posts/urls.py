@@ -15,5 +15,6 @@ urlpatterns = [
         views.PostMonthArchiveView.as_view(),
         name="archive-month",
     ),
+    path("preview/<str:token>/", views.SharedPostView.as_view(), name="shared"),  # share links
     path("<slug:slug>/", views.PostDetailView.as_view(), name="detail"),
 ]

@@ -7,11 +7,12 @@ scheduled posts as a never-cached, noindex preview.
 
 from django.conf import settings
 from django.db.models import Prefetch, Q
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 
-from posts.models import Category, Post
+from posts.models import Category, Post, ShareLink
 from projects.models import Project
 
 
@@ -82,7 +83,11 @@ class PostMonthArchiveView(PostArchiveMixin, MonthArchiveView):
 class PostDetailView(PostViewMixin, DetailView):
     def get_queryset(self):
         # Previews of drafts for who may change them (authors: their own posts only).
-        posts = Post.objects.previewable_by(self.request.user)
+        return self.with_page_relations(Post.objects.previewable_by(self.request.user))
+
+    @staticmethod
+    def with_page_relations(posts):
+        """What the page shows besides the post: its author, categories and projects."""
         return posts.select_related("author").prefetch_related(
             Prefetch("categories", queryset=Category.objects.only("name", "slug")),
             Prefetch("projects", queryset=Project.objects.only("name", "slug", "summary")),
@@ -105,4 +110,27 @@ class PostDetailView(PostViewMixin, DetailView):
         if context["is_preview"]:
             # A draft must never sit in a shared cache or a browser's history cache.
             add_never_cache_headers(response)
+        return response
+
+
+class SharedPostView(PostDetailView):
+    """A post opened through a share link (``posts.ShareLink``), by anyone who has the link:
+    the detail page exactly as it renders, always noindex and never cached. A tampered,
+    expired or revoked token, or a deleted post, is a 404."""
+
+    def get_object(self, queryset=None):
+        self.share_link = ShareLink.objects.from_token(self.kwargs["token"])
+        if self.share_link is None:
+            raise Http404("No such share link.")
+        return get_object_or_404(self.with_page_relations(Post.objects.all()),
+                                 pk=self.share_link.post_id)
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        context.update(is_preview=True, share_link=self.share_link)
+        return context
+
+    def render_to_response(self, context, **response_kwargs):
+        response = super().render_to_response(context, **response_kwargs)
+        response["X-Robots-Tag"] = "noindex"
         return response

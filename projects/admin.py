@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
-from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin
+from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin, PublicContentAdmin
 from projects.models import Area, Donation, Donor, Project
 
 
@@ -132,7 +132,7 @@ class ProjectDonationInline(admin.TabularInline):
 
 
 @admin.register(Area)
-class AreaAdmin(PlainTextHelpMixin, admin.ModelAdmin):
+class AreaAdmin(PublicContentAdmin):
     ordering = ("position", "name")  # explicit: an annotated query drops Meta.ordering
     list_display = ("name", "slug", "position", "project_count")
     list_editable = ("position",)

@@ -494,3 +494,17 @@ def test_excerpt_is_plain_text_truncated_by_words():
     assert "<" not in excerpt
     assert excerpt.endswith("…")
     assert len(excerpt.split()) == 10
+
+
+def test_excerpt_is_plain_text_with_entities_decoded():
+    from posts.markup import excerpt_from_html, render_markdown
+
+    assert excerpt_from_html(render_markdown("Tom & Jerry <b>sign</b>")) == "Tom & Jerry sign"
+
+
+def test_excerpt_of_chinese_text_is_cut_by_characters():
+    from posts.markup import excerpt_from_html
+
+    excerpt = excerpt_from_html("<p>" + "开放原子开源基金会举行捐赠签约仪式。" * 40 + "</p>")
+    assert len(excerpt) <= 160
+    assert excerpt.endswith("…")

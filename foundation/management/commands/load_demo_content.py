@@ -233,6 +233,39 @@ Projects such as Tongsuo and RT-Thread Nano went through these steps.[^1]
 """,
     },
     {
+        # The English translation of the report above: the two pages link to each other.
+        "slug": "community-report-twelve-areas-en",
+        "translation_of": "community-report-twelve-areas",
+        "title": "Community report: projects in twelve technical areas",
+        "language": Language.ENGLISH,
+        "days_ago": 3,
+        "categories": ["community"],
+        "projects": ["TKEStack", "RT-Thread Nano", "Tongsuo"],
+        "hero": "Community report",
+        "summary": "The projects the foundation hosts cover twelve technical areas, from "
+        "operating systems and storage to security and cloud native.",
+        "body": """\
+The open-source projects hosted by the foundation cover **twelve** key technical areas. This
+month's report looks at the communities of three of them.
+
+## Highlights of the month
+
+- **TKEStack**: a container management platform for cloud native; the community published
+  new installation guides.
+- **RT-Thread Nano**: a real-time operating system kernel for constrained devices, with
+  examples for several new boards.
+- **Tongsuo**: a library of modern cryptographic algorithms and secure protocols.
+
+| Technical area | Project |
+| --- | --- |
+| Cloud native | TKEStack |
+| Operating systems | RT-Thread Nano |
+| Security | Tongsuo |
+
+Developers are welcome to contribute and help build the open-source ecosystem.
+""",
+    },
+    {
         "slug": "donors-from-universities-and-institutes",
         "title": "Meet the donors: universities and research institutes",
         "language": Language.ENGLISH,
@@ -444,4 +477,5 @@ class Command(BaseCommand):
                 # English labels: the generated image's font has no Chinese glyphs.
                 hero_image=image_file(f"{spec['slug']}.jpg", text=spec["hero"], seed=seed),
                 hero_image_alt=f"Illustration: {spec['hero']}",
+                translation_of=Post.objects.filter(slug=spec.get("translation_of", "")).first(),
             )
