@@ -1,12 +1,18 @@
 """Site-wide middleware: a request id on every request and log line, a cap on request
-bodies, the Content-Security-Policy header, and the interface language."""
+bodies, the Content-Security-Policy header, the interface language, and a plain 503 while
+the database is away."""
 
 import contextvars
+import logging
 import re
+import threading
+import time
 import uuid
 
 from django.conf import settings
+from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse
+from django.template import loader
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
@@ -124,3 +130,69 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
         if hasattr(request, "_language_before"):
             translation.activate(request._language_before)
         return response
+
+
+# --- The database is away ------------------------------------------------------------------
+
+logger = logging.getLogger(__name__)
+
+DATABASE_DOWN_ERRORS = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 30
+# One log line per outage (per worker), not one per request: while the database is away
+# every uncached page fails the same way, and a line per request would bury everything else.
+DATABASE_DOWN_LOG_INTERVAL = 60
+_last_logged = {"at": None}
+_log_lock = threading.Lock()
+
+
+def database_unavailable(request, exception):
+    """503 with ``Retry-After`` and a self-contained page (``templates/503.html``).
+
+    The page is rendered without a request, context processors or the database, like the
+    500 page, so that it cannot fail again. Django's own "Service Unavailable" log line (with
+    its traceback) is replaced by a single line per outage.
+    """
+    now = time.monotonic()
+    with _log_lock:
+        last = _last_logged["at"]
+        first_in_outage = last is None or now - last >= DATABASE_DOWN_LOG_INTERVAL
+        if first_in_outage:
+            _last_logged["at"] = now
+    if first_in_outage:
+        logger.error(
+            "database unavailable, answering 503 until it is back: %s: %s",
+            type(exception).__name__,
+            str(exception).strip().splitlines()[0] if str(exception).strip() else "",
+        )
+    response = HttpResponse(
+        loader.get_template("503.html").render(),
+        status=503,
+        content_type="text/html; charset=utf-8",
+    )
+    response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response.headers["Cache-Control"] = "no-store"
+    response._has_been_logged = True  # django.utils.log.log_response: logged above
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """Turn a lost database (``OperationalError``, ``InterfaceError``) into a plain 503.
+
+    Cached pages never get here: the page cache answers before any database access. The
+    site needs no restart when the database returns: each request asks for a connection
+    again (psycopg's pool checks a connection before handing it out, and a connection that
+    failed is discarded at the end of the request). Errors raised outside a view (in another
+    middleware) reach ``handler500``, which hands them to :func:`database_unavailable` too
+    (foundation.views.server_error).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_DOWN_ERRORS):
+            return database_unavailable(request, exception)
+        return None

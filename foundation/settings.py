@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "foundation.middleware.RequestBodyLimitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "foundation.middleware.ContentSecurityPolicyMiddleware",
+    "foundation.middleware.DatabaseUnavailableMiddleware",  # database away: plain 503
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

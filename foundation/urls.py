@@ -7,8 +7,8 @@ from django.views.generic import TemplateView
 
 from foundation import health, views
 from posts import feeds
-from posts.converters import UnicodeSlugConverter
 from posts import sitemaps as post_sitemaps
+from posts.converters import UnicodeSlugConverter
 from projects import sitemaps as project_sitemaps
 
 register_converter(UnicodeSlugConverter, "uslug")

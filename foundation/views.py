@@ -1,3 +1,5 @@
+import sys
+
 from django.db.models import F
 from django.http import HttpResponseServerError
 from django.shortcuts import render
@@ -29,7 +31,14 @@ def page_not_found(request, exception):
 
 
 def server_error(request):
-    """A self-contained page: no context processors, no database, nothing that can fail again."""
+    """A self-contained page: no context processors, no database, nothing that can fail again.
+
+    A lost database raised outside a view (by a middleware) gets the 503 page instead."""
+    from foundation.middleware import DATABASE_DOWN_ERRORS, database_unavailable
+
+    exception = sys.exc_info()[1]
+    if isinstance(exception, DATABASE_DOWN_ERRORS):
+        return database_unavailable(request, exception)
     return HttpResponseServerError(loader.get_template("500.html").render())
 
 

@@ -28,6 +28,7 @@ from foundation.pagecache import content_changed
 from posts import images
 from posts.admin_io import PostExportImportAdminMixin
 from posts.admin_redirects import RedirectAdmin  # noqa: F401 - registers it
+from posts.admin_review import PostReviewAdminMixin
 from posts.admin_workflow import PostWorkflowAdminMixin
 from posts.forms import PostAdminForm
 from posts.models import Category, Post, Redirect
@@ -82,7 +83,12 @@ class CategoryAdmin(PublicContentAdmin):
 
 
 @admin.register(Post)
-class PostAdmin(PostWorkflowAdminMixin, PostExportImportAdminMixin, ContentManageableAdmin):
+class PostAdmin(
+    PostReviewAdminMixin,
+    PostWorkflowAdminMixin,
+    PostExportImportAdminMixin,
+    ContentManageableAdmin,
+):
     form = PostAdminForm
     formfield_overrides = {MarkdownxField: {"widget": AdminMarkdownxWidget}}
     list_display = (

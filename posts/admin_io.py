@@ -33,6 +33,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
 
+from foundation.pagecache import content_changed
 from posts import exports
 from posts.imports import jekyll
 from posts.imports.restore import RestoreError, is_json_export, restore
@@ -92,10 +93,14 @@ def _import_dir():
 def _run_import(path, kind, *, dry_run, update, user):
     with open(path, "rb") as upload:
         if kind == "json":
-            return restore(upload, dry_run=dry_run, user=user)
-        return jekyll.import_zip(
-            upload, name=_("uploaded zip"), dry_run=dry_run, update=update, user=user
-        )
+            report = restore(upload, dry_run=dry_run, user=user)
+        else:
+            report = jekyll.import_zip(
+                upload, name=_("uploaded zip"), dry_run=dry_run, update=update, user=user
+            )
+    if not dry_run:
+        content_changed()
+    return report
 
 
 @admin.action(description=_("Export selected posts"))

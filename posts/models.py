@@ -532,6 +532,12 @@ class Post(ContentManageable):
         self.body_html = render_markdown(self.body)
         self.excerpt = excerpt_from_html(self.body_html)
 
+    def prepublish_warnings(self):
+        """What to check before publishing: a list of sentences (see posts/prepublish.py)."""
+        from posts.prepublish import prepublish_warnings
+
+        return prepublish_warnings(self)
+
     def update_renditions(self, force=False):
         """(Re)make the renditions of the hero and body images after the post was saved;
         old ones no post uses are deleted. Explicit I/O: see posts/images.py."""

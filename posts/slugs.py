@@ -6,8 +6,9 @@ without tones (``pypinyin``, which reads the common multi-character words right:
 yin-hang), one syllable per hyphenated part, and the rest of the title is slugified as
 usual::
 
-    开放原子开源基金会举行捐赠签约仪式 → kai-fang-yuan-zi-kai-yuan-ji-jin-hui-ju-xing-juan-zeng-qian-yue-yi-shi
-    OpenHarmony 4.0 版本发布            → openharmony-4-0-ban-ben-fa-bu
+    开放原子开源基金会举行捐赠签约仪式
+        → kai-fang-yuan-zi-kai-yuan-ji-jin-hui-ju-xing-juan-zeng-qian-yue-yi-shi
+    OpenHarmony 4.0 版本发布 → openharmony-4-0-ban-ben-fa-bu
 
 Slugs are cut at a hyphen to at most ``MAX_SLUG_LENGTH`` characters, and made unique by
 appending ``-2``, ``-3``, … (``unique_slug``).

@@ -59,8 +59,9 @@ def language_versions(context):
     """
     request = context.get("request")
     current = translation.get_language()
-    translated = {post.language: post.get_absolute_url() for post in
-                  context.get("post_translations") or ()}
+    translated = {
+        post.language: post.get_absolute_url() for post in context.get("post_translations") or ()
+    }
     return [
         {
             "code": code,

@@ -54,7 +54,7 @@ def test_english_keeps_the_unprefixed_addresses(client):
     assert reverse("posts:list") == "/news/"  # no language activated: the default language
     response, page = get(client, "/news/")
     assert page.lang == "en"
-    assert '>News</a>' in response.content.decode()
+    assert ">News</a>" in response.content.decode()
 
 
 def test_chinese_pages_live_under_zh_hans(client):

@@ -92,3 +92,26 @@ def test_the_site_serves_uncached_when_the_cache_server_is_down(client, settings
     page = client.get(reverse("posts:list"))
     assert page.status_code == 200
     assert "Still readable" in page.content.decode()
+
+
+def test_an_edit_in_the_admin_reaches_anonymous_visitors_at_once(client, editor):
+    from django.test import Client
+
+    from foundation.factories import make_category
+
+    category = make_category("Events", slug="events")
+    make_post("Summit recap", categories=[category])
+    assert "Events" in client.get(reverse("posts:list")).content.decode()
+    assert client.get(reverse("posts:list"))["X-Cache"] == "hit"
+
+    admin = Client()
+    admin.force_login(editor)
+    response = admin.post(
+        reverse("admin:posts_category_change", args=[category.pk]),
+        {"name": "Gatherings", "slug": "events", "description": "", "position": 0},
+    )
+    assert response.status_code == 302
+
+    page = client.get(reverse("posts:list"))
+    assert page["X-Cache"] == "miss"
+    assert "Gatherings" in page.content.decode()

@@ -261,8 +261,7 @@ def test_project_and_donor_news_show_the_visitors_language_first(client):
     project = make_project("Carsmos", donors=[donor])
     now = timezone.now()
     make_post("中文新闻", language="zh-hans", projects=[project], publish_at=now)
-    make_post("English news", language="en", projects=[project],
-              publish_at=now - timedelta(days=1))
+    make_post("English news", language="en", projects=[project], publish_at=now - timedelta(days=1))
     for url in (project.get_absolute_url(), donor.get_absolute_url()):
         english = client.get(url).context["posts"]
         assert [post.language for post in english] == ["en", "zh-hans"], url
@@ -413,3 +412,13 @@ def test_language_first_list_is_read_from_its_index():
     for language in ("en", "zh-hans"):
         plan = Post.objects.published().for_list().language_first(language)[20:30].explain()
         assert f"post_{language.replace('-', '_')}_first_idx" in plan, plan
+
+
+def test_demo_content_has_a_post_and_its_translation_linked(client):
+    from django.core.management import call_command
+
+    call_command("load_demo_content", verbosity=0)
+    english = Post.objects.get(slug="community-report-twelve-areas-en")
+    assert english.translation().slug == "community-report-twelve-areas"
+    html = client.get(english.get_absolute_url()).content.decode()
+    assert "阅读简体中文版" in html

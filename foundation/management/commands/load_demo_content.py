@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from foundation.factories import image_bytes, image_file, make_post
+from foundation.pagecache import content_changed
 from posts.imports.jekyll import import_paths
 from posts.models import Category, Language, Post
 from projects.models import Area, Donation, Donor, Project
@@ -348,6 +349,7 @@ class Command(BaseCommand):
         self.load_sample_post(projects)
         self.load_demo_posts()
         after = self.counts()
+        content_changed()
         for label, count in after.items():
             added = count - before[label]
             self.stdout.write(f"  {label:<10} {count:>4}" + (f"  (+{added})" if added else ""))

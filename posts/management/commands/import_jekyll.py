@@ -7,6 +7,7 @@ file failed (after importing all the others).
 
 from django.core.management.base import BaseCommand, CommandError
 
+from foundation.pagecache import content_changed
 from posts.imports import jekyll
 
 
@@ -68,6 +69,8 @@ class Command(BaseCommand):
             paths, site_root=site_root, dry_run=dry_run, update=update, progress=progress
         )
         progress.clear()
+        if not dry_run:
+            content_changed()
         for result in report.results:
             self.write_result(result, verbosity)
         summary = report.summary()

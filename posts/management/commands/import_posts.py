@@ -6,6 +6,7 @@ A thin wrapper around :mod:`posts.imports.restore`; the summary is its last line
 
 from django.core.management.base import BaseCommand, CommandError
 
+from foundation.pagecache import content_changed
 from posts.imports.restore import RestoreError, restore
 
 
@@ -30,6 +31,8 @@ class Command(BaseCommand):
             raise CommandError(f"No such file: {options['file']}") from None
         except RestoreError as error:
             raise CommandError(f"{options['file']}: {error}") from None
+        if not options["dry_run"]:
+            content_changed()
         for slug, reason in report.failed:
             self.stderr.write(f"FAILED {slug}: {reason}")
         for slug, path, reason in report.images_missing:

@@ -2,6 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
+from foundation.pagecache import content_changed
 from projects.imports import RegistryImportError, import_registry
 
 
@@ -26,6 +27,8 @@ class Command(BaseCommand):
             ) from None
         except (RegistryImportError, UnicodeDecodeError) as error:
             raise CommandError(f"{options['file']}: {error}") from None
+        if not options["dry_run"]:
+            content_changed()
         for number, message in report.errors:
             self.stderr.write(f"Row {number}: {message}")
         self.stdout.write(report.summary())
