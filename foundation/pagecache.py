@@ -19,6 +19,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.cache import patch_response_headers
 
@@ -54,7 +55,15 @@ def current_version():
     """The content version in force now, starting a new one when a scheduled change is due."""
     record = cache.get(VERSION_KEY)
     if record is None or (record["next_change"] and record["next_change"] <= time.time()):
-        record = _new_record()
+        try:
+            fresh = _new_record()
+        except DatabaseError:
+            if record is None:
+                raise
+            # The database is away: what is cached is still the best page there is
+            # (foundation.middleware.DatabaseUnavailableMiddleware answers the rest).
+            return record
+        record = fresh
         cache.set(VERSION_KEY, record, timeout=None)
     return record
 

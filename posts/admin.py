@@ -27,6 +27,7 @@ from foundation.admin import ContentManageableAdmin, PublicContentAdmin
 from foundation.pagecache import content_changed
 from posts import images
 from posts.admin_io import PostExportImportAdminMixin
+from posts.admin_media import ImageAdmin  # noqa: F401 - registers it
 from posts.admin_redirects import RedirectAdmin  # noqa: F401 - registers it
 from posts.admin_review import PostReviewAdminMixin
 from posts.admin_workflow import PostWorkflowAdminMixin

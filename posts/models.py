@@ -853,3 +853,84 @@ class ShareLink(models.Model):
     def revoke(self):
         self.revoked_at = timezone.now()
         self.save(update_fields=["revoked_at"])
+
+
+# --- Media library --------------------------------------------------------------------------
+
+
+class Image(models.Model):
+    """An uploaded picture in the library: described once, reused by posts.
+
+    Uploaded in the library's admin, or by dropping it on the body editor (then recorded
+    here by ``posts.markdownx_urls``, still to be described). ``posts_using()`` finds the
+    posts that show it, as their hero image or in their body.
+    """
+
+    file = models.ImageField(
+        _("file"),
+        upload_to="library/%Y/%m/",
+        max_length=255,
+        width_field="width",
+        height_field="height",
+        help_text=_("JPEG, PNG, WebP or GIF. For a hero image, landscape, at least 1600×900 px."),
+    )
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("For finding it in the library. Not shown publicly.")
+    )
+    alt_text = models.CharField(
+        _("alt text"),
+        max_length=300,
+        help_text=_("Describes the image for people who cannot see it."),
+    )
+    caption = models.CharField(_("caption"), max_length=500, blank=True,
+                               help_text=_("Shown under the image."))
+    credit = models.CharField(_("credit"), max_length=200, blank=True,
+                              help_text=_("Photographer or source, shown with the caption."))
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        editable=False,
+    )
+    uploaded_at = models.DateTimeField(_("uploaded"), default=timezone.now, editable=False)
+    width = models.PositiveIntegerField(_("width"), null=True, blank=True, editable=False)
+    height = models.PositiveIntegerField(_("height"), null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-uploaded_at", "-id"]
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+
+    def __str__(self):
+        return self.title or self.file.name
+
+    def get_absolute_url(self):
+        return self.file.url
+
+    def posts_using(self):
+        """The posts that show this image: as their hero image, or in their body."""
+        return Post.objects.filter(
+            models.Q(hero_image=self.file.name) | models.Q(body__contains=self.file.url)
+        )
+
+    @classmethod
+    def posts_using_any(cls, images):
+        """{image: [posts]} for the images some post shows (one query for the posts)."""
+        images = list(images)
+        if not images:
+            return {}
+        condition = models.Q()
+        for image in images:
+            condition |= models.Q(hero_image=image.file.name) | models.Q(body__contains=image.file.url)
+        posts = list(Post.objects.filter(condition).only("title", "slug", "hero_image", "body",
+                                                          "language"))
+        usage = {}
+        for image in images:
+            users = [p for p in posts if p.hero_image.name == image.file.name
+                     or image.file.url in p.body]
+            if users:
+                usage[image] = users
+        return usage

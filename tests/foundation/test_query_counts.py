@@ -93,8 +93,9 @@ class Rows:
                 title=f"Atom news {i:04d}",
                 slug=f"atom-news-{i:04d}",
                 status=Post.Status.PUBLISHED if i % 9 != 4 else Post.Status.DRAFT,
-                # spread over months, all in the past; the model post (row 0) is the newest
-                publish_at=self.now - timedelta(hours=2 + i * 13),
+                # ten dates a year apart in all, so that 10 rows already give the archives
+                # a previous month and year; all in the past, row 0 (the model) the newest
+                publish_at=self.now - timedelta(days=40 * (i % 10), hours=2, minutes=i),
                 author_name="Ada",
                 summary="Atom summary." if i % 2 else "",
                 body=BODY,
@@ -114,13 +115,13 @@ class Rows:
             posts.insert(0, model)
         Post.categories.through.objects.bulk_create(
             Post.categories.through(post_id=post.pk, category_id=category.pk)
-            for post, category in zip(posts, categories, strict=True)
-            for category in {first_category, category}
+            for post, own in zip(posts, categories, strict=True)
+            for category in {first_category, own}
         )
         Post.projects.through.objects.bulk_create(
             Post.projects.through(post_id=post.pk, project_id=project.pk)
-            for post, project in zip(posts, projects, strict=True)
-            for project in {first_project, project}
+            for post, own in zip(posts, projects, strict=True)
+            for project in {first_project, own}
         )
         Redirect.objects.bulk_create(
             Redirect(old_path=f"/old/{i:04d}/", target_path=f"/news/atom-news-{i:04d}/")
@@ -170,11 +171,7 @@ def rows(db, settings):
 
 
 def public_urls():
-    first = Post.objects.get(slug="atom-news-0000")
-    year, month = first.publish_at.year, first.publish_at.month
-    from django.utils.timezone import localtime
-
-    local = localtime(first.publish_at)
+    local = timezone.localtime(Post.objects.get(slug="atom-news-0000").publish_at)
     year, month = local.year, local.month
     urls = [
         reverse("home"),
