@@ -108,6 +108,10 @@ class AnonymousPageCacheMiddleware:
             record = current_version()
             key = _cache_key(request, record["version"])
             cached = cache.get(key)
+        except DatabaseError:
+            # No version cached and the database is away: nothing can be served from the
+            # cache; foundation.middleware.DatabaseUnavailableMiddleware answers (and logs).
+            return self.get_response(request)
         except Exception:
             logger.exception("page cache unavailable; serving uncached")
             return self.get_response(request)

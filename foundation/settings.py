@@ -18,6 +18,7 @@ The README's "Configuration" table lists every variable.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -65,6 +66,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.sitemaps",
+    "axes",  # admin login throttling (foundation/auth.py)
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "markdownx",
@@ -91,6 +93,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "posts.middleware.RedirectFallbackMiddleware",  # old addresses: 301 instead of 404
+    "axes.middleware.AxesMiddleware",  # last, as django-axes asks: the lockout page
 ]
 
 ROOT_URLCONF = "foundation.urls"
@@ -134,6 +137,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_boo
     }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# Django 6.0 behaviour now: a URL typed without a scheme is taken as https://.
+FORMS_URLFIELD_ASSUME_HTTPS = True
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -215,6 +220,22 @@ MARKDOWNX_IMAGE_MAX_SIZE = {"size": (1600, 0), "quality": 85}
 MARKDOWNX_SERVER_CALL_LATENCY = 300
 
 LOGIN_URL = "admin:login"
+
+# Logins throttled against brute force (django-axes, foundation/auth.py): 5 wrong passwords
+# for one user name from one address lock that pair out for 15 minutes, with a clear page
+# (foundation.auth.locked_out, HTTP 429). A good password resets the count.
+AUTHENTICATION_BACKENDS = [
+    "foundation.auth.ThrottledLoginBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "foundation.auth.locked_out"
+# The address is REMOTE_ADDR (a visitor cannot forge it); behind a proxy that is the proxy's,
+# and the lock falls on the user name alone.
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["REMOTE_ADDR"]
 
 # Security headers that are right in every environment.
 SECURE_CONTENT_TYPE_NOSNIFF = True

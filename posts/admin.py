@@ -126,6 +126,7 @@ class PostAdmin(
             {
                 "fields": (
                     "hero_image",
+                    "library_image",  # posts/forms.py: a hero image from the media library
                     "hero_thumbnail",
                     ("hero_focal_x", "hero_focal_y"),
                     "hero_image_alt",
@@ -197,7 +198,9 @@ class PostAdmin(
         old_url = live_url_before(form) if change else None
         super().save_model(request, obj, form, change)
         if old_url:  # a published post's new slug: its old address redirects (a 301)
-            Redirect.objects.record_move(old_url, obj.get_absolute_url(), note=str(_("Slug changed")))
+            Redirect.objects.record_move(
+                old_url, obj.get_absolute_url(), note=str(_("Slug changed"))
+            )
         obj.update_renditions()  # resized copies of the hero and body images (posts/images.py)
         missing = images.images_without_alt(obj.body_html)
         if missing:

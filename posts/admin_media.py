@@ -13,6 +13,7 @@ from django.contrib import admin
 from django.contrib.admin.actions import delete_selected as django_delete_selected
 from django.core.files.uploadedfile import UploadedFile
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
@@ -48,8 +49,15 @@ def thumbnail_html(image, width):
 @admin.register(Image)
 class ImageAdmin(PublicContentAdmin):
     form = ImageAdminForm
-    list_display = ("thumbnail", "title", "alt_text", "size", "credit", "uploaded_by",
-                    "uploaded_at")
+    list_display = (
+        "thumbnail",
+        "title",
+        "alt_text",
+        "size",
+        "credit",
+        "uploaded_by",
+        "uploaded_at",
+    )
     list_display_links = ("thumbnail", "title")
     search_fields = ("title", "alt_text", "caption", "credit", "file")
     date_hierarchy = "uploaded_at"
@@ -91,7 +99,10 @@ class ImageAdmin(PublicContentAdmin):
     def file_url(self, image):
         return format_html(
             "<code>{}</code><br>{} <code>![{}]({})</code>",
-            image.file.url, _("In a post's body:"), image.alt_text, image.file.url,
+            image.file.url,
+            _("In a post's body:"),
+            image.alt_text,
+            image.file.url,
         )
 
     @admin.display(description=_("posts showing it"))
@@ -117,14 +128,16 @@ class ImageAdmin(PublicContentAdmin):
 
 
 def _post_links(posts):
-    from django.urls import reverse
-
     return format_html_join(
         "",
         '<li><a href="{}">{}</a> (<a href="{}">{}</a>)</li>',
         (
-            (reverse("admin:posts_post_change", args=[post.pk]), post.title,
-             post.get_absolute_url(), _("on the site"))
+            (
+                reverse("admin:posts_post_change", args=[post.pk]),
+                post.title,
+                post.get_absolute_url(),
+                _("on the site"),
+            )
             for post in posts
         ),
     )

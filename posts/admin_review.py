@@ -5,6 +5,7 @@
   check ``has_change_permission(request, post)`` on the server; the panel is drawn by
   ``templates/admin/posts/post/change_form.html``.
 - **Pre-publish checks** (``posts.prepublish``): warnings shown on the form, never blocking.
+- A hero image uploaded on the post's form joins the media library (``posts.Image``).
 """
 
 from django.contrib import admin, messages
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from posts.models import ShareLink
+from posts.models import Image, ShareLink
 
 
 class PostReviewAdminMixin:
@@ -35,8 +36,7 @@ class PostReviewAdminMixin:
     def prepublish_checks(self, post):
         warnings = post.prepublish_warnings()
         if not warnings:
-            return _("Nothing to fix: alt texts, hero image, summary, links and title look "
-                     "right.")
+            return _("Nothing to fix: alt texts, hero image, summary, links and title look right.")
         return format_html(
             '<div class="prepublish-warnings" role="status"><p>{}</p><ul>{}</ul></div>',
             _("Worth fixing before publishing (saving and publishing still work):"),
@@ -91,12 +91,25 @@ class PostReviewAdminMixin:
         post = self._post_to_share(request, object_id)
         link = get_object_or_404(ShareLink, pk=link_id, post=post)
         link.revoke()
-        self.message_user(request, _("Share link revoked: it no longer opens the post."),
-                          messages.SUCCESS)
+        self.message_user(
+            request, _("Share link revoked: it no longer opens the post."), messages.SUCCESS
+        )
         return self._back_to_change_page(post)
 
-    def render_change_form(self, request, context, add=False, change=False, form_url="",
-                           obj=None):
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if "hero_image" in form.changed_data and obj.hero_image:  # a new upload joins the library
+            Image.objects.get_or_create(
+                file=obj.hero_image.name,
+                defaults={
+                    "title": obj.title[:200],
+                    "alt_text": obj.hero_image_alt,
+                    "caption": obj.hero_image_caption,
+                    "uploaded_by": request.user,
+                },
+            )
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         if obj is not None and obj.pk and self.has_change_permission(request, obj):
             context["share_links"] = [
                 (link, request.build_absolute_uri(link.get_absolute_url()))

@@ -19,7 +19,7 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.forms import ImageForm
 
-from posts.models import Post
+from posts.models import Image, Post
 from posts.slugs import has_chinese
 
 # Pillow format name → (MIME type, file extension).
@@ -89,6 +89,30 @@ class PostAdminForm(forms.ModelForm):
             "projects",
             "extras",
         )
+
+    library_image = forms.ModelChoiceField(
+        Image.objects.all(),
+        required=False,
+        label=_("or choose from the library"),
+        help_text=_("Instead of uploading: a described image of the media library. Its alt text "
+                    "and caption fill the empty fields below."),
+    )
+
+    def clean(self):
+        cleaned_data = super().clean()
+        chosen = cleaned_data.get("library_image")
+        if chosen is None:
+            return cleaned_data
+        if isinstance(cleaned_data.get("hero_image"), UploadedFile):
+            self.add_error("library_image",
+                           _("Upload a hero image or choose one from the library, not both."))
+            return cleaned_data
+        cleaned_data["hero_image"] = chosen.file.name
+        if not (cleaned_data.get("hero_image_alt") or "").strip():
+            cleaned_data["hero_image_alt"] = chosen.alt_text
+        if not (cleaned_data.get("hero_image_caption") or "").strip():
+            cleaned_data["hero_image_caption"] = chosen.caption
+        return cleaned_data
 
     def clean_slug(self):
         """An empty slug is made from the title when the post is saved (``Post.fill_slug``,

@@ -4,14 +4,20 @@ markdownx's own URLconf lets anyone render Markdown and upload images. Here both
 logged-in staff user who may add or change posts (or projects, whose descriptions use the
 same editor). Uploads must be real JPEG, PNG, WebP or GIF images
 (``posts.forms.MarkdownImageForm``): markdownx alone trusts the browser's content type.
+Each uploaded image is recorded in the media library (``posts.Image``), still to be
+described there: the alt text is written in the Markdown, ``![what it shows](…)``.
 """
 
+from pathlib import PurePath
+
 from django.contrib.auth.decorators import user_passes_test
-from django.http import HttpResponseBadRequest
+from django.core.files.storage import default_storage
+from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import path
 from markdownx.views import ImageUploadView, MarkdownifyView
 
 from posts.forms import MarkdownImageForm
+from posts.models import Image
 
 
 def may_edit_markdown(user):
@@ -34,10 +40,29 @@ class PreviewView(MarkdownifyView):
         return super().post(request, *args, **kwargs)
 
 
+class UploadView(ImageUploadView):
+    """markdownx's upload, storing under the name the storage actually gave the file (markdownx
+    ignores a rename) and recording the image in the library."""
+
+    form_class = MarkdownImageForm
+
+    def form_valid(self, form):
+        if self.request.headers.get("x-requested-with") != "XMLHttpRequest":
+            return super().form_valid(form)
+        upload = form.save(commit=False)
+        name = default_storage.save(upload.path, upload.image)
+        Image.objects.create(
+            file=name,
+            title=PurePath(form.files["image"].name).stem[:200] or name,
+            uploaded_by=self.request.user,
+        )
+        return JsonResponse({"image_code": f"![]({default_storage.url(name)})"})
+
+
 urlpatterns = [
     path(
         "upload/",
-        editor_required(ImageUploadView.as_view(form_class=MarkdownImageForm)),
+        editor_required(UploadView.as_view()),
         name="markdownx_upload",
     ),
     path(

@@ -840,12 +840,12 @@ class ShareLink(models.Model):
     def __str__(self):
         return f"{self.post} ({self.created_at:%Y-%m-%d %H:%M})"
 
+    def get_absolute_url(self):
+        return reverse("posts:shared", kwargs={"token": self.token})
+
     @property
     def token(self):
         return signing.Signer(salt=SHARE_LINK_SALT).sign(self.key)
-
-    def get_absolute_url(self):
-        return reverse("posts:shared", kwargs={"token": self.token})
 
     def is_active(self):
         return self.revoked_at is None and self.expires_at > timezone.now()
@@ -875,7 +875,9 @@ class Image(models.Model):
         help_text=_("JPEG, PNG, WebP or GIF. For a hero image, landscape, at least 1600×900 px."),
     )
     title = models.CharField(
-        _("title"), max_length=200, help_text=_("For finding it in the library. Not shown publicly.")
+        _("title"),
+        max_length=200,
+        help_text=_("For finding it in the library. Not shown publicly."),
     )
     alt_text = models.CharField(
         _("alt text"),
@@ -924,7 +926,8 @@ class Image(models.Model):
             return {}
         condition = models.Q()
         for image in images:
-            condition |= models.Q(hero_image=image.file.name) | models.Q(body__contains=image.file.url)
+            condition |= models.Q(hero_image=image.file.name)
+            condition |= models.Q(body__contains=image.file.url)
         posts = list(Post.objects.filter(condition).only("title", "slug", "hero_image", "body",
                                                           "language"))
         usage = {}

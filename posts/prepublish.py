@@ -85,11 +85,11 @@ def broken_internal_links(body_html):
     from posts.models import Redirect  # noqa: PLC0415
 
     broken, by_view = [], {}
-    media_url = settings.MEDIA_URL if settings.MEDIA_URL.startswith("/") else f"/{settings.MEDIA_URL}"
+    media_url = "/" + settings.MEDIA_URL.lstrip("/")
     lookups = _slug_lookups()
     for path in internal_links(body_html):
         if path.startswith(media_url):
-            if not default_storage.exists(path[len(media_url):]):
+            if not default_storage.exists(path[len(media_url) :]):
                 broken.append((path, _("no such uploaded file")))
             continue
         if settings.STATIC_URL and path.startswith(settings.STATIC_URL):
@@ -105,8 +105,10 @@ def broken_internal_links(body_html):
     for view_name, paths in by_view.items():
         queryset = lookups[view_name].filter(slug__in=paths)
         if view_name == "posts:detail":
-            found = {post.slug: post for post in queryset.only("slug", "status", "publish_at",
-                                                               "expire_at")}
+            found = {
+                post.slug: post
+                for post in queryset.only("slug", "status", "publish_at", "expire_at")
+            }
             for slug, path in paths.items():
                 if slug not in found:
                     broken.append((path, _("no such post")))
@@ -114,7 +116,9 @@ def broken_internal_links(body_html):
                     broken.append((path, _("that post is not published")))
         else:
             found = set(queryset.values_list("slug", flat=True))
-            broken += [(path, _("no such page")) for slug, path in paths.items() if slug not in found]
+            broken += [
+                (path, _("no such page")) for slug, path in paths.items() if slug not in found
+            ]
     return broken
 
 
@@ -130,21 +134,27 @@ def prepublish_warnings(post):
         )
     if post.hero_image and (post.hero_image_width or 0) < HERO_DISPLAY_WIDTH:
         warnings.append(
-            _("The hero image is %(width)s px wide; the page shows it up to %(needed)s px "
-              "wide, so it will look blurred. Use an image at least %(needed)s px wide.")
+            _(
+                "The hero image is %(width)s px wide; the page shows it up to %(needed)s px "
+                "wide, so it will look blurred. Use an image at least %(needed)s px wide."
+            )
             % {"width": post.hero_image_width or "?", "needed": HERO_DISPLAY_WIDTH}
         )
     if not (post.summary or "").strip():
         warnings.append(
-            _("The summary is empty: lists, feeds and search engines will show the start of "
-              "the body instead.")
+            _(
+                "The summary is empty: lists, feeds and search engines will show the start of "
+                "the body instead."
+            )
         )
     for path, reason in broken_internal_links(body_html):
         warnings.append(_("Broken link %(path)s: %(reason)s.") % {"path": path, "reason": reason})
     if len(post.title) > TITLE_MAX_LENGTH:
         warnings.append(
-            _("The title has %(length)d characters; search results and feeds cut it after "
-              "about %(max)d.")
+            _(
+                "The title has %(length)d characters; search results and feeds cut it after "
+                "about %(max)d."
+            )
             % {"length": len(post.title), "max": TITLE_MAX_LENGTH}
         )
     return warnings

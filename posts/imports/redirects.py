@@ -45,9 +45,7 @@ def import_redirects(text):
             continue
         permanent = cells[2].lower() if len(cells) > 2 else ""
         if permanent not in TRUE | FALSE:
-            report.errors.append(
-                (line_number, f"permanent must be yes or no, not {cells[2]!r}")
-            )
+            report.errors.append((line_number, f"permanent must be yes or no, not {cells[2]!r}"))
             continue
         try:
             with transaction.atomic():

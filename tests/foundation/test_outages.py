@@ -70,7 +70,7 @@ def manage(env, *args):
 def static_root(tmp_path_factory):
     """Collected once for the module: DEBUG off needs WhiteNoise's manifest."""
     root = tmp_path_factory.mktemp("static")
-    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_STATIC_ROOT": str(root)}
+    env = server_env(root, root, f"sqlite:///{root / 'unused.sqlite3'}")
     manage(env, "collectstatic", "--no-input", "-v0")
     return root
 
@@ -129,7 +129,7 @@ def assert_plain_503(response, body):
     assert response.status == 503
     assert response.getheader("Retry-After") == "30"
     assert "no-store" in response.getheader("Cache-Control")
-    assert "temporarily unavailable" in body
+    assert '<p class="error-page__code">503</p>' in body
     assert "Traceback" not in body
     assert "OperationalError" not in body
 

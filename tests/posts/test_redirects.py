@@ -137,8 +137,9 @@ def test_editor_manages_redirects_in_the_admin_and_sees_loop_errors(client, edit
     assert "loop" in str(response.context["adminform"].form.errors["target_path"])
     assert not Redirect.objects.filter(old_path="/a/").exists()
 
-    response = client.post(add, {"old_path": "/old/", "target_path": "/b/", "is_permanent": "on",
-                                 "note": "Moved"})
+    response = client.post(
+        add, {"old_path": "/old/", "target_path": "/b/", "is_permanent": "on", "note": "Moved"}
+    )
     assert response.status_code == 302
     assert Redirect.objects.get(old_path="/old/").target_path == "/a/"  # collapsed
 
