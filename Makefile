@@ -98,6 +98,13 @@ serve: install ## Serve under gunicorn with WhiteNoise and DEBUG off, as in prod
 bench: install ## Benchmark pages with wrk on 10,000 posts (built once); writes bench-results.md
 	$(MANAGE) bench $(BENCH_ARGS)
 
+# Needs PostgreSQL (SOAK_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
+# foundation_news_soak, dropped and made afresh with the demo content). Uses Redis when
+# REDIS_URL is set. Options: SOAK_ARGS="--duration 120 --workers 3".
+.PHONY: soak
+soak: install ## Ten minutes of mixed load (visitors, editors, an export); fails on errors, lost saves or memory growth
+	$(MANAGE) soak $(SOAK_ARGS)
+
 .PHONY: clean
 clean: ## Remove collected static files and caches (keeps .venv, the database and media)
 	rm -rf staticfiles .pytest_cache .ruff_cache

@@ -207,6 +207,9 @@ if AWS_STORAGE_BUCKET_NAME:
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 MAX_IMAGE_UPLOAD_SIZE = 10 * 1024 * 1024
+# More pixels than this is refused as a decompression bomb (posts.forms.UploadedImageField):
+# a small file can decode to gigabytes. 40 MP is more than any camera photo needs for the web.
+MAX_IMAGE_UPLOAD_PIXELS = 40_000_000
 # Any request body above this is refused with 413 before it is read (foundation.middleware);
 # above the image limit, so that a too-large image still gets the form's own error.
 MAX_REQUEST_BODY_SIZE = int(os.environ.get("DJANGO_MAX_REQUEST_BODY_SIZE", 64 * 1024 * 1024))
@@ -232,6 +235,8 @@ AXES_FAILURE_LIMIT = int(os.environ.get("DJANGO_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("DJANGO_LOGIN_COOLOFF_MINUTES", "15")))
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
+# The wait the lockout page announces holds: attempts during it do not prolong it.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_LOCKOUT_CALLABLE = "foundation.auth.locked_out"
 # The address is REMOTE_ADDR (a visitor cannot forge it); behind a proxy that is the proxy's,
 # and the lock falls on the user name alone.

@@ -67,7 +67,8 @@ class FormParser(HTMLParser):
             self._select = {"name": attrs.get("name"), "multiple": "multiple" in attrs,
                             "chosen": [], "first": None}
         elif tag == "option" and self._select is not None:
-            self._option = {"value": attrs.get("value"), "text": "", "selected": "selected" in attrs}
+            self._option = {"value": attrs.get("value"), "text": "",
+                            "selected": "selected" in attrs}
         elif tag == "textarea":
             self._textarea = {"name": attrs.get("name"), "text": ""}
 
@@ -107,15 +108,16 @@ class FormParser(HTMLParser):
 
 
 def form_fields(html, form_id=None):
-    """The fields of the form with ``id=form_id`` (else the first form with a CSRF token)."""
+    """The fields of the form with ``id=form_id`` (else the largest form with a CSRF token)."""
     parser = FormParser()
     parser.feed(html)
     for form in parser.forms:
         if form_id is not None and form["attrs"].get("id") == form_id:
             return list(form["fields"])
-    for form in parser.forms:
-        if form_id is None and any(name == "csrfmiddlewaretoken" for name, _ in form["fields"]):
-            return list(form["fields"])
+    if form_id is None:  # the page's main form: the largest one that carries a CSRF token
+        forms = [f for f in parser.forms if any(n == "csrfmiddlewaretoken" for n, _ in f["fields"])]
+        if forms:
+            return list(max(forms, key=lambda form: len(form["fields"]))["fields"])
     raise ValueError(f"no form {form_id or 'with a CSRF token'} on the page")
 
 
@@ -174,9 +176,11 @@ class SiteClient:
         self.last_response = response = self.post(login_path, fields)
         return response.status == 302
 
-    def submit_admin_form(self, path, changes):
+    def submit_admin_form(self, path, changes, button="_save"):
         """GET an admin add/change form, apply ``changes`` ({name: value or [values]}), POST
-        it. Returns the response: a 302 when the admin saved, 200 with the errors otherwise."""
+        it with ``button`` (``_save``, or ``_continue`` to be sent back to the change page,
+        whose address names the object). Returns the response: a 302 when the admin saved,
+        200 with the errors otherwise."""
         page = self.get(path)
         if page.status != 200:
             return page
@@ -184,7 +188,7 @@ class SiteClient:
         for name, value in changes.items():
             values = value if isinstance(value, list | tuple) else [value]
             fields = set_field(fields, name, *values)
-        fields = set_field(fields, "_save", "Save")
+        fields = set_field(fields, button, "1")
         return self.post(path, fields)
 
 
@@ -193,7 +197,13 @@ def _lower(headers):
 
 
 def form_errors(html):
-    """The admin's error messages on a page, as text (empty when there are none)."""
-    found = re.findall(r'<(?:p|ul) class="(?:errornote|errorlist[^"]*)"[^>]*>(.*?)</(?:p|ul)>',
-                       html, re.S)
-    return " | ".join(re.sub(r"<[^>]+>", " ", item).strip() for item in found)
+    """The admin's error messages on a page, as text, each after its field's name (empty
+    when there are none)."""
+    found = []
+    for match in re.finditer(
+        r'<(?:p|ul) class="(?:errornote|errorlist[^"]*)"[^>]*>(.*?)</(?:p|ul)>', html, re.S
+    ):
+        row = re.findall(r'class="[^"]*\bfield-([\w-]+)', html[: match.start()])
+        text = " ".join(re.sub(r"<[^>]+>", " ", match.group(1)).split())
+        found.append(f"{row[-1]}: {text}" if row and "errorlist" in match.group(0) else text)
+    return " | ".join(found)

@@ -1,24 +1,27 @@
 """The media library's admin (``posts.Image``).
 
 - The list shows thumbnails and finds images by title, alt text, caption, credit and file.
-- Uploads go through ``posts.forms.validate_uploaded_image`` (a real JPEG, PNG, WebP or GIF,
-  not too big), as every other upload of the site does.
+- Uploads go through ``posts.forms.UploadedImageField`` and ``validate_uploaded_image`` (a
+  real, complete JPEG, PNG, WebP or GIF, not too big), as every other upload of the site does.
 - The change page lists the posts that show the image ("used in").
 - Deleting an image that posts show, one or several at once, first lists those posts on the
-  confirmation page: their pages would show a broken image.
+  confirmation page: their pages would show a broken image, because deleting an image
+  also removes its file (once the deletion is committed).
 """
 
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.actions import delete_selected as django_delete_selected
+from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import UploadedFile
+from django.db import transaction
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from foundation.admin import PublicContentAdmin
-from posts.forms import validate_uploaded_image
+from posts.forms import UploadedImageField, validate_uploaded_image
 from posts.models import Image
 
 
@@ -26,6 +29,7 @@ class ImageAdminForm(forms.ModelForm):
     class Meta:
         model = Image
         fields = ("file", "title", "alt_text", "caption", "credit")
+        field_classes = {"file": UploadedImageField}  # size, pixels and truncation checks
 
     def clean_file(self):
         upload = self.cleaned_data.get("file")
@@ -112,7 +116,17 @@ class ImageAdmin(PublicContentAdmin):
             return _("No post shows this image.")
         return format_html("<ul>{}</ul>", _post_links(posts))
 
-    # --- deleting: say which posts would break ---------------------------------------------
+    # --- deleting: say which posts would break, then remove the files ----------------------
+
+    def delete_model(self, request, obj):
+        names = [obj.file.name]
+        super().delete_model(request, obj)
+        _delete_files_on_commit(names)
+
+    def delete_queryset(self, request, queryset):
+        names = [name for name in queryset.values_list("file", flat=True) if name]
+        super().delete_queryset(request, queryset)
+        _delete_files_on_commit(names)
 
     def render_delete_form(self, request, context):
         obj = context.get("object")
@@ -125,6 +139,16 @@ class ImageAdmin(PublicContentAdmin):
         if isinstance(response, TemplateResponse):  # the confirmation page, not yet rendered
             response.context_data["images_in_use"] = Image.posts_using_any(queryset)
         return response
+
+
+def _delete_files_on_commit(names):
+    """Remove the deleted images' files once the deletion is committed (explicit I/O)."""
+
+    def delete():
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
 
 
 def _post_links(posts):

@@ -35,6 +35,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
+from foundation.pagecache import content_changed
 from posts import revisions
 from posts.models import PUBLISH_PERMISSION, TRANSITIONS_BY_NAME, Post
 
@@ -257,6 +258,8 @@ class PostWorkflowAdminMixin:
                 moved.append(post)
             else:
                 skipped += 1
+        if moved:
+            content_changed()  # visitors' cached pages showed the old states
         if skipped:
             self.message_user(
                 request,
@@ -398,6 +401,7 @@ class PostWorkflowAdminMixin:
             raise PermissionDenied
         if request.method == "POST":
             revisions.restore_as_draft(post, version, request.user)
+            content_changed()  # a live post that became a draft leaves the cached pages
             self.message_user(
                 request,
                 gettext("The revision of %(date)s is back, as a draft: publish it when it is "

@@ -6,11 +6,18 @@ show everywhere (JPEG, PNG, WebP, GIF), and no bigger than ``MAX_IMAGE_UPLOAD_SI
 What the browser claims (file name, content type) is not trusted: the format Pillow
 finds decides the stored extension. SVG is refused, because an SVG is a document that
 can carry scripts.
+
+``UploadedImageField`` refuses, each with its own message: a file over the size limit
+(before anything decodes it), a file that is not an image (text named ``.jpg``, SVG), a
+truncated image (it is decoded in full), and a decompression bomb (more pixels than
+``MAX_IMAGE_UPLOAD_PIXELS``, whatever its size on disk). Pillow's
+``DecompressionBombWarning`` is an error here, not a warning.
 """
 
 from pathlib import PurePath
 
 from django import forms
+from PIL import Image as PILImage
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -31,6 +38,97 @@ ALLOWED_IMAGE_FORMATS = {
 }
 
 
+def check_upload_size(upload):
+    if upload.size > settings.MAX_IMAGE_UPLOAD_SIZE:
+        raise ValidationError(
+            _("The image is %(size)s; the largest allowed is %(max)s."),
+            code="image_too_large",
+            params={
+                "size": filesizeformat(upload.size),
+                "max": filesizeformat(settings.MAX_IMAGE_UPLOAD_SIZE),
+            },
+        )
+
+
+def too_many_pixels(width, height):
+    return ValidationError(
+        _(
+            "The image is %(width)s × %(height)s pixels; the most allowed is %(max)s "
+            "megapixels. Scale it down before uploading."
+        ),
+        code="image_too_many_pixels",
+        params={
+            "width": width,
+            "height": height,
+            "max": settings.MAX_IMAGE_UPLOAD_PIXELS // 1_000_000,
+        },
+    )
+
+
+class UploadedImageField(forms.ImageField):
+    """``forms.ImageField`` that checks the size first, refuses decompression bombs and
+    truncated files, and says which of these is wrong."""
+
+    default_error_messages = {
+        "truncated_image": _(
+            "This image is damaged or incomplete (it could not be read to the end). "
+            "Export it again and upload the new file."
+        ),
+    }
+
+    def to_python(self, data):
+        if data in self.empty_values:
+            return None
+        if hasattr(data, "size"):
+            check_upload_size(data)  # before any decoding
+        try:
+            upload = super().to_python(data)
+        except ValidationError as error:
+            # Django's ImageField turns any Pillow failure into "invalid image"; a bomb
+            # (more than twice Pillow's limit) deserves its own message.
+            cause = error.__cause__
+            if isinstance(cause, PILImage.DecompressionBombError):
+                raise ValidationError(
+                    _(
+                        "The image has far too many pixels to be processed (at most "
+                        "%(max)s megapixels). Scale it down before uploading."
+                    ),
+                    code="image_too_many_pixels",
+                    params={"max": settings.MAX_IMAGE_UPLOAD_PIXELS // 1_000_000},
+                ) from cause
+            if cause is not None and not isinstance(cause, PILImage.UnidentifiedImageError):
+                # Pillow knew the format but the data did not check out (a PNG cut short).
+                raise ValidationError(
+                    self.error_messages["truncated_image"], code="truncated_image"
+                ) from cause
+            raise
+        if upload is None:
+            return upload
+        width, height = upload.image.size
+        # Pillow only warns (DecompressionBombWarning) below twice its limit: an error here.
+        if width * height > settings.MAX_IMAGE_UPLOAD_PIXELS:
+            raise too_many_pixels(width, height)
+        self._decode_fully(upload)
+        return upload
+
+    def _decode_fully(self, upload):
+        """``Image.verify()`` does not read JPEG data: decode the whole image, so that a
+        truncated file is refused now rather than failing when its renditions are made."""
+        file = upload.temporary_file_path() if hasattr(upload, "temporary_file_path") else upload
+        if hasattr(file, "seek"):
+            file.seek(0)
+        try:
+            with PILImage.open(file) as image:
+                image.load()
+        except (OSError, SyntaxError, ValueError, PILImage.DecompressionBombError) as error:
+            raise ValidationError(
+                self.error_messages["truncated_image"], code="truncated_image"
+            ) from error
+        finally:
+            if hasattr(upload, "seek"):
+                upload.seek(0)
+
+
 def validate_uploaded_image(upload):
     """Check an upload that ``forms.ImageField`` has already decoded with Pillow.
 
@@ -46,15 +144,7 @@ def validate_uploaded_image(upload):
             code="invalid_image_format",
             params={"format": image_format or _("not an image")},
         )
-    if upload.size > settings.MAX_IMAGE_UPLOAD_SIZE:
-        raise ValidationError(
-            _("The image is %(size)s; the largest allowed is %(max)s."),
-            code="image_too_large",
-            params={
-                "size": filesizeformat(upload.size),
-                "max": filesizeformat(settings.MAX_IMAGE_UPLOAD_SIZE),
-            },
-        )
+    check_upload_size(upload)
     content_type, extension = ALLOWED_IMAGE_FORMATS[image_format]
     upload.content_type = content_type
     stem = PurePath(upload.name or "image").stem or "image"
@@ -89,6 +179,7 @@ class PostAdminForm(forms.ModelForm):
             "projects",
             "extras",
         )
+        field_classes = {"hero_image": UploadedImageField}
 
     library_image = forms.ModelChoiceField(
         Image.objects.all(),
@@ -148,7 +239,7 @@ class PostAdminForm(forms.ModelForm):
 class MarkdownImageForm(ImageForm):
     """markdownx's upload form, with the image decoded and checked before it is stored."""
 
-    image = forms.ImageField(
+    image = UploadedImageField(
         error_messages={
             "invalid_image": _(
                 "This file is not an image that can be shown on the site. "

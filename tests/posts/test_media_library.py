@@ -2,6 +2,7 @@
 and deleting an image that posts show needs a confirmation that names them."""
 
 import json
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -100,7 +101,9 @@ def test_unused_image_says_so(client, editor):
     assert "No post shows this image." in page
 
 
-def test_deleting_an_image_in_use_names_the_posts_it_would_break(client, editor):
+def test_deleting_an_image_in_use_names_the_posts_it_would_break(
+    client, editor, django_capture_on_commit_callbacks
+):
     image = make_image()
     make_post("Carsmos signs", body=f"![The ceremony]({image.file.url})")
     client.force_login(editor)
@@ -108,8 +111,11 @@ def test_deleting_an_image_in_use_names_the_posts_it_would_break(client, editor)
     page = client.get(url).content.decode()
     assert "would show a broken image" in page and "Carsmos signs" in page
     assert Image.objects.exists()  # nothing happens before the confirmation
-    client.post(url, {"post": "yes"})
+    path = Path(image.file.path)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, {"post": "yes"})
     assert not Image.objects.exists()
+    assert not path.exists()  # the file is gone: the post's image is now broken
 
 
 def test_deleting_an_unused_image_has_no_warning(client, editor):
@@ -192,3 +198,19 @@ def test_hero_image_uploaded_on_the_post_form_joins_the_library(client, editor):
     image = Image.objects.get()
     assert image.file.name == post.hero_image.name
     assert image.alt_text == "The new hero" and image.uploaded_by == editor
+
+
+def test_oversized_upload_is_refused(client, editor, settings):
+    settings.MAX_IMAGE_UPLOAD_SIZE = 1000
+    client.force_login(editor)
+    response = client.post(
+        reverse(ADD),
+        {
+            "file": SimpleUploadedFile("big.jpg", image_bytes(size=(800, 600))),
+            "title": "Big",
+            "alt_text": "Big",
+        },
+    )
+    assert response.status_code == 200
+    assert "largest allowed" in str(response.context["adminform"].form.errors["file"])
+    assert not Image.objects.exists()

@@ -454,3 +454,26 @@ def test_authors_preview_their_own_drafts_on_the_site_but_not_others(
     response = client.get(authors_draft.get_absolute_url())
     assert response.status_code == 200 and "Ada&#x27;s draft" in response.content.decode()
     assert client.get(someone_elses_draft.get_absolute_url()).status_code == 404
+
+
+def test_bulk_unpublish_and_restore_drop_cached_public_pages(client, editor, settings):
+    from django.core.cache import cache
+
+    settings.PAGE_CACHE_SECONDS = 300
+    cache.clear()
+    live = make_post("Cached story", status=S.DRAFT)
+    live.transition("publish", editor)
+    visitor = client.__class__()
+    assert "Cached story" in visitor.get(reverse("posts:list")).content.decode()
+    assert visitor.get(reverse("posts:list"))["X-Cache"] == "hit"
+
+    client.force_login(editor)
+    client.post(reverse(CHANGELIST), {"action": "unpublish", "_selected_action": [live.pk]})
+    assert "Cached story" not in visitor.get(reverse("posts:list")).content.decode()
+
+    client.post(reverse(CHANGELIST), {"action": "publish", "_selected_action": [live.pk]})
+    assert "Cached story" in visitor.get(reverse("posts:list")).content.decode()
+    version = versions_of(live).last()
+    client.post(reverse("admin:posts_post_restore", args=[live.pk, version.pk]))
+    assert "Cached story" not in visitor.get(reverse("posts:list")).content.decode()
+    cache.clear()
