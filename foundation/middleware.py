@@ -12,8 +12,8 @@ import uuid
 from django.conf import settings
 from django.db.utils import InterfaceError, OperationalError
 from django.http import HttpResponse
-from django.template import loader
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.template import loader
 from django.template.defaultfilters import filesizeformat
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -193,6 +193,8 @@ class DatabaseUnavailableMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        if isinstance(exception, DATABASE_DOWN_ERRORS):
+        # With DEBUG on, the developer gets Django's page with the traceback instead (on
+        # SQLite "no such table", a missing migration, is an OperationalError too).
+        if isinstance(exception, DATABASE_DOWN_ERRORS) and not settings.DEBUG:
             return database_unavailable(request, exception)
         return None

@@ -17,7 +17,6 @@ truncated image (it is decoded in full), and a decompression bomb (more pixels t
 from pathlib import PurePath
 
 from django import forms
-from PIL import Image as PILImage
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
@@ -25,6 +24,7 @@ from django.template.defaultfilters import filesizeformat
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 from markdownx.forms import ImageForm
+from PIL import Image as PILImage
 
 from posts.models import Image, Post
 from posts.slugs import has_chinese

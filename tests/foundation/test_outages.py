@@ -207,7 +207,9 @@ def test_database_outage_cached_pages_served_others_503_and_recovery_without_res
     if shared_cache == "redis":
         if not redis_reachable():
             pytest.skip("needs Redis on 127.0.0.1:6379 (.ci/run starts it)")
-        extra.update(REDIS_URL="redis://127.0.0.1:6379/0", CACHE_KEY_PREFIX=f"outage-{uuid.uuid4().hex}")
+        extra.update(
+            REDIS_URL="redis://127.0.0.1:6379/0", CACHE_KEY_PREFIX=f"outage-{uuid.uuid4().hex}"
+        )
     env = server_env(tmp_path, static_root, url, **extra)
     manage(env, "migrate", "--no-input", "-v0")
     manage(

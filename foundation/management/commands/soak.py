@@ -10,6 +10,8 @@ under gunicorn exactly as ``make serve`` does (DEBUG off, WhiteNoise, the page c
 - editor threads, each an Editors-group user logged in through the admin's login form,
   adding posts and changing and publishing them through the admin's own forms. Every save
   carries a unique marker (appended to the body, and the title's last one) and is recorded;
+  after each save of a published post, the editor and an anonymous visitor open the post
+  and must see the marker (a cached copy that outlived the save is a stale read);
 - an export: ``manage.py export_posts --format json`` in a loop, checked for success;
 - a sampler of the resident memory (VmRSS) of every gunicorn worker every ``--sample-every``
   seconds.
@@ -333,6 +335,8 @@ class Command(BaseCommand):
         post_id = int(match.group(1))
         own.append(post_id)
         self.record_save(number, marker, post_id, status)
+        if status == "published":
+            self.check_fresh(SiteClient(client.base_url), "visitor-fresh", marker, marker)
 
     def change_post(self, client, number, marker, post_id):
         path = f"/admin/posts/post/{post_id}/change/"
@@ -355,11 +359,17 @@ class Command(BaseCommand):
             return
         self.record_save(number, marker, post_id, status)
         if status == "published":
-            # Read-your-writes: the editor (logged in, never served from the cache) sees it.
-            slug = state["slug"]
-            seen = self.timed(client, "editor-view", "GET", f"/news/{slug}/")
-            if seen is not None and (seen.status != 200 or marker not in seen.text):
-                self.stats.error("editor-view", f"/news/{slug}/", "the saved title is not shown")
+            self.check_fresh(client, "editor-view", state["slug"], marker)
+            self.check_fresh(SiteClient(client.base_url), "visitor-fresh", state["slug"], marker)
+
+    def check_fresh(self, client, kind, slug, marker):
+        """The post's page shows what was just saved: to its editor (logged in, never served
+        from the cache) and to an anonymous visitor (whose cached copy must have been
+        dropped by the save, whichever worker served it)."""
+        path = f"/news/{slug}/"
+        seen = self.timed(client, kind, "GET", path)
+        if seen is not None and (seen.status != 200 or marker not in seen.text):
+            self.stats.error(kind, path, f"stale page (HTTP {seen.status}): {marker} not shown")
 
     def record_save(self, number, marker, post_id, status):
         with self.stats.lock:
