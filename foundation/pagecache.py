@@ -76,6 +76,27 @@ def content_changed():
         logger.exception("could not invalidate the page cache")
 
 
+def remember(name, compute):
+    """``compute()``, kept in the cache until the content next changes.
+
+    For small aggregates many pages show (the years that have news), which would
+    otherwise read every published row on each uncached request. With the page cache
+    off (``PAGE_CACHE_SECONDS = 0``) nothing is remembered.
+    """
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return compute()
+    try:
+        key = f"memo:{current_version()['version']}:{name}"
+        value = cache.get(key)
+        if value is None:
+            value = compute()
+            cache.set(key, value, timeout=settings.PAGE_CACHE_SECONDS)
+        return value
+    except Exception:  # the cache is down: compute every time
+        logger.exception("page cache unavailable; computing %s", name)
+        return compute()
+
+
 def _cache_key(request, version):
     raw = f"{request.method}:{request.get_host()}:{request.get_full_path()}:{request.LANGUAGE_CODE}"
     digest = hashlib.sha256(raw.encode()).hexdigest()

@@ -41,7 +41,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 
-from posts.models import Category, Language, Post
+from posts.models import Category, Language, Post, published_years
 from projects.models import Donor, Project
 
 MAX_QUERY_LENGTH = 200
@@ -406,7 +406,7 @@ def search(params):
 
 def _search(params):
     categories = Category.objects.only("name", "slug")
-    years = [date.year for date in Post.objects.published().dates("publish_at", "year", "DESC")]
+    years = [date.year for date in published_years()]
     form = SearchForm(params, categories=categories, years=years)
     form.is_valid()
 

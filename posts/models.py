@@ -132,6 +132,16 @@ class PostQuerySet(models.QuerySet):
         )
 
 
+def published_years():
+    """The years with public news, newest first (as dates), remembered until content changes."""
+    from foundation.pagecache import remember
+
+    return remember(
+        "published-years",
+        lambda: list(Post.objects.published().dates("publish_at", "year", order="DESC")),
+    )
+
+
 class Post(ContentManageable):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -304,7 +314,8 @@ class Post(ContentManageable):
             ("publish_post", _("Can publish, unpublish and schedule posts")),
         ]
         indexes = [
-            models.Index(fields=["status", "-publish_at"], name="post_status_publish_idx"),
+            # Covers Post.objects.published() (expiry included): counts are index-only scans.
+            models.Index(fields=["status", "-publish_at", "expire_at"], name="post_public_idx"),
             models.Index(fields=["language", "status", "-publish_at"], name="post_lang_idx"),
             # Lists in a visitor's language first (PostQuerySet.language_first).
             *(

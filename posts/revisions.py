@@ -31,6 +31,7 @@ from django.utils import timezone
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from reversion.models import Version
 
 # Columns made from other columns on save; a revision need not keep them.
@@ -51,7 +52,7 @@ NOT_RESTORED = {
 # What the comparison shows, in this order: (key, label).
 COMPARED_FIELDS = (
     ("title", _("Title")),
-    ("summary", _("Summary")),
+    ("summary", pgettext_lazy("post field", "Summary")),  # Django's admin has "Summary" too
     ("body", _("Body")),
     ("categories", _("Categories")),
     ("hero_image", _("Hero image")),

@@ -17,7 +17,6 @@ appending ``-2``, ``-3``, … (``unique_slug``).
 import re
 
 from django.utils.text import slugify
-from pypinyin import Style, lazy_pinyin
 
 MAX_SLUG_LENGTH = 80
 FALLBACK_SLUG = "post"
@@ -45,6 +44,10 @@ def slugify_title(title, max_length=MAX_SLUG_LENGTH):
     """
     # lazy_pinyin gives one item per Chinese character and keeps other runs of text whole;
     # dots become hyphens so that "4.0" stays "4-0" rather than "40".
+    # Imported here: pypinyin's dictionaries take ~50 MB, which a web worker that never
+    # names a Chinese post should not carry.
+    from pypinyin import Style, lazy_pinyin
+
     parts = lazy_pinyin(str(title or ""), style=Style.NORMAL, errors="default")
     words = [slugify(part.replace(".", "-")) for part in parts]
     slug = re.sub(r"-{2,}", "-", "-".join(word for word in words if word)).strip("-")

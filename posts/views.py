@@ -12,7 +12,7 @@ from django.shortcuts import get_object_or_404
 from django.utils.cache import add_never_cache_headers
 from django.views.generic import DetailView, ListView, MonthArchiveView, YearArchiveView
 
-from posts.models import Category, Post, ShareLink
+from posts.models import Category, Post, ShareLink, published_years
 from projects.models import Project
 
 
@@ -40,8 +40,7 @@ class PostListMixin(PostViewMixin):
         return super().get_queryset().for_list().language_first()
 
     def get_context_data(self, **kwargs):
-        years = Post.objects.published().dates("publish_at", "year", order="DESC")
-        return super().get_context_data(archive_years=years, **kwargs)
+        return super().get_context_data(archive_years=published_years(), **kwargs)
 
 
 class PostListView(PostListMixin, ListView):

@@ -115,3 +115,15 @@ def test_an_edit_in_the_admin_reaches_anonymous_visitors_at_once(client, editor)
     page = client.get(reverse("posts:list"))
     assert page["X-Cache"] == "miss"
     assert "Gatherings" in page.content.decode()
+
+
+def test_remembered_aggregates_follow_content_changes():
+    from posts.models import published_years
+
+    make_post("Old news", publish_at=timezone.now().replace(year=2021))
+    content_changed()
+    assert [d.year for d in published_years()] == [2021]
+    make_post("Newer news", publish_at=timezone.now().replace(year=2022))
+    assert [d.year for d in published_years()] == [2021]  # remembered…
+    content_changed()
+    assert [d.year for d in published_years()] == [2022, 2021]  # …until content changes
