@@ -92,6 +92,8 @@ def remember(name, compute):
             value = compute()
             cache.set(key, value, timeout=settings.PAGE_CACHE_SECONDS)
         return value
+    except DatabaseError:
+        raise  # the database is away: foundation.middleware answers 503 (and logs it)
     except Exception:  # the cache is down: compute every time
         logger.exception("page cache unavailable; computing %s", name)
         return compute()

@@ -22,6 +22,12 @@ EXPECTED = {
 # What 0001 gives; 0003_workflow_groups adds the right to publish.
 EXPECTED_0001 = EXPECTED
 EXPECTED = EXPECTED_0001 | {"posts.publish_post"}
+# 0004 and 0005 add the redirects and the media library.
+EXPECTED |= {
+    f"posts.{action}_{model}"
+    for model in ("redirect", "image")
+    for action in ("add", "change", "delete", "view")
+}
 
 
 def editor_permissions():
