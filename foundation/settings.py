@@ -17,6 +17,7 @@ exists only in a production file: every production switch is an environment vari
 The README's "Configuration" table lists every variable.
 """
 
+import hashlib
 import os
 from datetime import timedelta
 from pathlib import Path
@@ -294,7 +295,8 @@ CSP_ADMIN_STYLE_SRC = ["'self'", "'unsafe-inline'"]
 CSP_ADMIN_PATH_PREFIXES = ["/admin/", "/markdownx/"]
 
 # One cache shared by every app server through Redis when REDIS_URL is set (Django's own
-# backend); otherwise each process keeps its own in local memory (one machine only).
+# backend); otherwise files on this machine, shared by its workers (local memory under
+# runserver).
 REDIS_URL = os.environ.get("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {
@@ -309,11 +311,27 @@ if REDIS_URL:
             },
         }
     }
-else:
+elif DEBUG:
+    # runserver is one process: its threads share local memory.
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
             "LOCATION": "foundation-news",
+        }
+    }
+else:
+    # Several gunicorn workers on one machine must see one page cache, or a worker would
+    # go on serving a page another worker's save made stale: files, shared by all of them.
+    # Keys are prefixed by the database, so two sites (or test runs) never mix.
+    _database = DATABASES["default"]
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache" / "django")),
+            "KEY_PREFIX": hashlib.sha256(
+                f"{_database.get('HOST')}:{_database.get('PORT')}:{_database['NAME']}".encode()
+            ).hexdigest()[:12],
+            "OPTIONS": {"MAX_ENTRIES": 20000},
         }
     }
 

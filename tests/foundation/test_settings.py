@@ -199,6 +199,22 @@ def test_redis_url_gives_one_cache_shared_between_processes():
     )
 
 
+def test_without_redis_the_workers_of_one_machine_share_one_cache(tmp_path):
+    """Every gunicorn worker must see the same page cache, or a save handled by one worker
+    would leave the others serving the stale page (found by `make soak`)."""
+    env = {**PRODUCTION, "DJANGO_CACHE_DIR": str(tmp_path / "cache")}
+    value = secrets.token_hex(8)
+
+    written = shell(
+        f"from django.core.cache import cache; cache.set('probe', '{value}', 30)", env=env
+    )
+    read = shell("from django.core.cache import cache; print(cache.get('probe'))", env=env)
+
+    assert written.returncode == 0, written.stderr
+    assert read.returncode == 0, read.stderr
+    assert read.stdout.strip() == value
+
+
 def test_s3_bucket_moves_media_to_the_object_store():
     env = {
         **PRODUCTION,
