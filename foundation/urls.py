@@ -3,6 +3,7 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path, re_path, register_converter
+from django.urls.converters import get_converters
 from django.views.generic import TemplateView
 
 from foundation import health, views
@@ -11,7 +12,8 @@ from posts import sitemaps as post_sitemaps
 from posts.converters import UnicodeSlugConverter
 from projects import sitemaps as project_sitemaps
 
-register_converter(UnicodeSlugConverter, "uslug")
+if "uslug" not in get_converters():  # this module is reloaded when a test swaps URLconfs
+    register_converter(UnicodeSlugConverter, "uslug")
 
 # RSS 2.0 and Atom for all news, a category, a language, a project and a donor's projects.
 feed_patterns = [

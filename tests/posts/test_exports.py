@@ -29,7 +29,8 @@ from tests.conftest import grant
 
 pytestmark = pytest.mark.django_db
 
-SAMPLES = Path(__file__).resolve().parents[2].parent / "shared" / "samples"
+# The sample post of the old site, as copied into the repository (foundation/demo/README.md).
+SAMPLE_SITE = Path(__file__).resolve().parents[2] / "foundation" / "demo" / "jekyll"
 JEKYLL_DOCS = Path(__file__).resolve().parents[1] / "fixtures" / "jekyll-docs"
 CHANGELIST = "admin:posts_post_changelist"
 EXPORT = "admin:posts_post_export"
@@ -308,7 +309,7 @@ def test_jekyll_export_import_export_gives_identical_files(settings):
     make_post(
         "Scheduled", slug="later", publish_at=timezone.now() + timedelta(days=3), body="- item"
     )
-    jekyll.import_paths([SAMPLES / "jekyll", JEKYLL_DOCS])
+    jekyll.import_paths([SAMPLE_SITE, JEKYLL_DOCS])
     assert Post.objects.count() == 4 + 1 + 102
 
     first, second = _jekyll_round_trip(settings)
