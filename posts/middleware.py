@@ -17,7 +17,8 @@ class RedirectFallbackMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if response.status_code != 404:
+        # A path with a NUL byte names no page, and PostgreSQL refuses it in a query.
+        if response.status_code != 404 or "\x00" in request.path:
             return response
         redirect = Redirect.objects.for_path(request.path)
         if redirect is None:
