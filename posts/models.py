@@ -493,7 +493,11 @@ class Post(ContentManageable):
             )
         if self.hero_image and not self.hero_image_alt.strip():
             raise ValidationError(
-                {"hero_image_alt": _("Describe the hero image: alt text is required with an image.")}
+                {
+                    "hero_image_alt": _(
+                        "Describe the hero image: alt text is required with an image."
+                    )
+                }
             )
         self.clean_translation_of()
         if self.expire_at and self.publish_at and self.expire_at <= self.publish_at:

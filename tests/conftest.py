@@ -22,7 +22,9 @@ def page_cache_off(settings):
 @pytest.fixture
 def editor(db):
     """A staff user in the Editors group that a migration creates."""
-    user = User.objects.create_user("editor", "editor@example.org", "editor-pass-123", is_staff=True)
+    user = User.objects.create_user(
+        "editor", "editor@example.org", "editor-pass-123", is_staff=True
+    )
     user.groups.add(Group.objects.get(name="Editors"))
     return user
 
@@ -42,7 +44,9 @@ def author(db):
 @pytest.fixture
 def staff_without_permission(db):
     """Staff (may log in to the admin) but holds no permission at all."""
-    return User.objects.create_user("staffer", "staffer@example.org", "staff-pass-123", is_staff=True)
+    return User.objects.create_user(
+        "staffer", "staffer@example.org", "staff-pass-123", is_staff=True
+    )
 
 
 @pytest.fixture
