@@ -96,6 +96,8 @@ serve: install ## Serve under gunicorn with WhiteNoise and DEBUG off, as in prod
 # foundation_news_bench, created if missing) and Debian's wrk. Options: BENCH_ARGS="--duration 30".
 .PHONY: bench
 bench: install ## Benchmark pages with wrk on 10,000 posts (built once); writes bench-results.md
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -q wrk; } \
+		|| { echo "make bench needs Debian's wrk: sudo apt-get install wrk" >&2; exit 1; }
 	$(MANAGE) bench $(BENCH_ARGS)
 
 # Needs PostgreSQL (SOAK_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/
