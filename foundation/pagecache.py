@@ -21,7 +21,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
-from django.utils.cache import patch_response_headers
+from django.utils.cache import patch_response_headers, set_response_etag
 
 logger = logging.getLogger(__name__)
 
@@ -152,6 +152,10 @@ class AnonymousPageCacheMiddleware:
             try:
                 if hasattr(response, "render") and callable(response.render):
                     response.render()
+                if not response.has_header("ETag"):
+                    # Stored with its ETag, so that a hit does not hash the body again
+                    # (ConditionalGetMiddleware only makes one when there is none).
+                    set_response_etag(response)
                 cache.set(key, response, timeout)
             except Exception:
                 logger.exception("could not store a page in the cache")

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from posts.models import Category, Language, Post
 from projects.models import Donor, Project
 
-FEED_SIZE = 30
+FEED_SIZE = 15
 
 # Root-relative URLs in rendered bodies (uploaded images, internal links). Feed readers show
 # the body away from the site, so they must become absolute.

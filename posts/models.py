@@ -90,6 +90,16 @@ class Category(models.Model):
         return reverse("posts:category", kwargs={"slug": self.slug})
 
 
+def public_q(prefix=""):
+    """The condition ``PostQuerySet.published()`` applies, for posts reached through a
+    relation too: ``public_q("post__")`` on a model with a ``post`` foreign key."""
+    now = timezone.now()
+    return (
+        models.Q(**{f"{prefix}expire_at__isnull": True})
+        | models.Q(**{f"{prefix}expire_at__gt": now})
+    ) & models.Q(**{f"{prefix}status": Post.Status.PUBLISHED, f"{prefix}publish_at__lte": now})
+
+
 class PostQuerySet(models.QuerySet):
     def published(self):
         """The only definition of "public": published, and its publish time has come.
@@ -99,12 +109,7 @@ class PostQuerySet(models.QuerySet):
         Both because visibility is decided here, at query time: no cron job, no worker.
         Mirrored by ``Post.is_published()``.
         """
-        now = timezone.now()
-        return self.filter(
-            models.Q(expire_at__isnull=True) | models.Q(expire_at__gt=now),
-            status=Post.Status.PUBLISHED,
-            publish_at__lte=now,
-        )
+        return self.filter(public_q())
 
     def previewable_by(self, user):
         """The posts whose page ``user`` may open: every public one, and previews of the rest
@@ -317,15 +322,25 @@ class Post(ContentManageable):
             # Covers Post.objects.published() (expiry included): counts are index-only scans.
             models.Index(fields=["status", "-publish_at", "expire_at"], name="post_public_idx"),
             models.Index(fields=["language", "status", "-publish_at"], name="post_lang_idx"),
-            # Lists in a visitor's language first (PostQuerySet.language_first).
+            # Lists in a visitor's language first (PostQuerySet.language_first): a page of
+            # ids is read from the index alone, however deep the page (posts.views).
             *(
                 models.Index(
                     language_rank(code),
-                    "status",
                     models.F("publish_at").desc(),
+                    models.F("id").desc(),
+                    include=["expire_at", "language"],
+                    condition=models.Q(status="published"),
                     name=f"post_{code.replace('-', '_')}_first_idx",
                 )
                 for code in Language.values
+            ),
+            # The sitemap's and feeds' "last changed": the newest save among public posts.
+            models.Index(
+                models.F("updated_at").desc(),
+                include=["id", "publish_at", "expire_at"],
+                condition=models.Q(status="published"),
+                name="post_updated_idx",
             ),
         ]
         constraints = [

@@ -2,11 +2,11 @@
 
 from django.db.models import Max
 
-from posts.sitemaps import SiteSitemap
+from posts.sitemaps import BilingualSitemap
 from projects.models import Donor, Project
 
 
-class ProjectSitemap(SiteSitemap):
+class ProjectSitemap(BilingualSitemap):
     def items(self):
         return Project.objects.only("slug", "updated_at")
 
@@ -17,7 +17,7 @@ class ProjectSitemap(SiteSitemap):
         return Project.objects.aggregate(latest=Max("updated_at"))["latest"]
 
 
-class DonorSitemap(SiteSitemap):
+class DonorSitemap(BilingualSitemap):
     def items(self):
         return Donor.objects.public().only("slug", "updated_at")
 

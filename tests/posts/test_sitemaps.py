@@ -106,29 +106,39 @@ def test_every_section_validates_and_lists_only_public_things(client, site):
     }
     assert posts[f"{SITE}{site['newer'].get_absolute_url()}"] == day(site["newer"].updated_at)
 
+    # Pages that exist in both interface languages are listed in both.
     categories = urls(client, "categories")
     assert set(categories) == {
-        f"{SITE}/news/category/events/",
-        f"{SITE}/news/category/{quote('活动')}/",
+        f"{SITE}{prefix}/news/category/{slug}/"
+        for prefix in ("", "/zh-hans")
+        for slug in ("events", quote("活动"))
     }
     # A category changes when its newest post does.
     assert categories[f"{SITE}/news/category/events/"] == day(site["newer"].updated_at)
+    assert categories[f"{SITE}/zh-hans/news/category/events/"] == day(site["newer"].updated_at)
 
+    donor = site["public"].get_absolute_url()
     donors = urls(client, "donors")
-    assert set(donors) == {f"{SITE}{site['public'].get_absolute_url()}"}
-    assert donors[f"{SITE}{site['public'].get_absolute_url()}"] == day(site["public"].updated_at)
+    assert set(donors) == {f"{SITE}{donor}", f"{SITE}/zh-hans{donor}"}
+    assert donors[f"{SITE}{donor}"] == day(site["public"].updated_at)
 
+    project = site["project"].get_absolute_url()
     projects = urls(client, "projects")
     assert projects == {
-        f"{SITE}{site['project'].get_absolute_url()}": day(site["project"].updated_at)
+        f"{SITE}{project}": day(site["project"].updated_at),
+        f"{SITE}/zh-hans{project}": day(site["project"].updated_at),
     }
 
     pages = urls(client, "pages")
     assert set(pages) == {
-        f"{SITE}{reverse(name)}"
+        f"{SITE}{prefix}{reverse(name)}"
+        for prefix in ("", "/zh-hans")
         for name in ("home", "posts:list", "projects:list", "projects:donor-list")
     }
     assert pages[f"{SITE}{reverse('posts:list')}"] == day(site["newer"].updated_at)
+    assert pages[f"{SITE}/zh-hans{reverse('posts:list')}"] == day(site["newer"].updated_at)
+    for url in pages:  # every listed page exists
+        assert client.get(urlsplit(url).path).status_code == 200, url
 
 
 def test_a_long_section_is_split_into_pages(client, site, monkeypatch):
@@ -153,21 +163,26 @@ def test_empty_site_still_has_a_valid_index(client, db):
     index = sections(client)
     assert len(index) == 5
     assert set(urls(client, "pages")) == {
-        f"{SITE}{reverse(name)}"
+        f"{SITE}{prefix}{reverse(name)}"
+        for prefix in ("", "/zh-hans")
         for name in ("home", "posts:list", "projects:list", "projects:donor-list")
     }
 
 
-def test_posts_section_costs_the_same_queries_at_any_size(client, db):
-    make_post("One")
-    url = reverse("sitemap-section", kwargs={"section": "posts"})
+@pytest.mark.parametrize("section", ["posts", "categories", None])
+def test_sitemaps_cost_the_same_queries_at_any_size(client, db, section):
+    url = reverse("sitemap-section", kwargs={"section": section}) if section else reverse("sitemap")
+    make_post("One", categories=[make_category("First")])
     with CaptureQueriesContext(connection) as small:
         client.get(url)
     for number in range(20):
-        make_post(f"Post {number}")
+        make_post(f"Post {number}", categories=[make_category(f"Category {number}")])
     with CaptureQueriesContext(connection) as large:
         response = client.get(url)
-    assert response.content.count(b"<url>") == 21
+    if section == "posts":
+        assert response.content.count(b"<url>") == 21
+    elif section == "categories":
+        assert response.content.count(b"<url>") == 2 * 21  # English and Chinese
     assert len(large.captured_queries) == len(small.captured_queries)
 
 
