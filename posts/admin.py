@@ -8,7 +8,8 @@ shows what visitors will see. Images dropped on the editor go to ``markdownx/upl
 
 Export and import (buttons, action and pages) come from ``posts.admin_io``.
 Roles, workflow states, revisions and the stale-form check come from
-``posts.admin_workflow``.
+``posts.admin_workflow``. The body editor's "Insert image from the library" dialog comes
+from ``posts.admin_picker``.
 
 Lists and change pages run a fixed number of queries whatever the number of rows:
 ``get_queryset`` joins or prefetches everything the columns and widgets read.
@@ -28,6 +29,7 @@ from foundation.pagecache import content_changed
 from posts import images
 from posts.admin_io import PostExportImportAdminMixin
 from posts.admin_media import ImageAdmin  # noqa: F401 - registers it
+from posts.admin_picker import PostImagePickerAdminMixin
 from posts.admin_redirects import RedirectAdmin  # noqa: F401 - registers it
 from posts.admin_review import PostReviewAdminMixin
 from posts.admin_workflow import PostWorkflowAdminMixin
@@ -85,6 +87,7 @@ class CategoryAdmin(PublicContentAdmin):
 
 @admin.register(Post)
 class PostAdmin(
+    PostImagePickerAdminMixin,
     PostReviewAdminMixin,
     PostWorkflowAdminMixin,
     PostExportImportAdminMixin,
@@ -156,8 +159,17 @@ class PostAdmin(
     )
 
     class Media:
-        css = {"all": ("posts/admin/markdownx-editor.css", "posts/admin/workflow.css")}
-        js = ("posts/admin/local-draft.js",)  # the body's unsaved copy in the browser
+        css = {
+            "all": (
+                "posts/admin/markdownx-editor.css",
+                "posts/admin/workflow.css",
+                "posts/admin/image-picker.css",
+            )
+        }
+        js = (
+            "posts/admin/local-draft.js",  # the body's unsaved copy in the browser
+            "posts/admin/image-picker.js",  # images from the library into the body
+        )
 
     def get_queryset(self, request):
         return (

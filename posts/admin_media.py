@@ -1,6 +1,8 @@
 """The media library's admin (``posts.Image``).
 
 - The list shows thumbnails and finds images by title, alt text, caption, credit and file.
+  Its "alt text: missing" filter finds the images still to describe (those dropped on the
+  body editor arrive without alt text, ``posts.markdownx_urls``).
 - Uploads go through ``posts.forms.UploadedImageField`` and ``validate_uploaded_image`` (a
   real, complete JPEG, PNG, WebP or GIF, not too big), as every other upload of the site does.
 - The change page lists the posts that show the image ("used in").
@@ -38,6 +40,21 @@ class ImageAdminForm(forms.ModelForm):
         return upload
 
 
+class AltTextFilter(admin.SimpleListFilter):
+    title = _("alt text")
+    parameter_name = "alt"
+
+    def lookups(self, request, model_admin):
+        return (("missing", _("missing")), ("written", _("written")))
+
+    def queryset(self, request, queryset):
+        if self.value() == "missing":
+            return queryset.filter(alt_text="")
+        if self.value() == "written":
+            return queryset.exclude(alt_text="")
+        return queryset
+
+
 def thumbnail_html(image, width):
     if not image.file:
         return ""
@@ -56,7 +73,7 @@ class ImageAdmin(PublicContentAdmin):
     list_display = (
         "thumbnail",
         "title",
-        "alt_text",
+        "alt_text_or_missing",
         "size",
         "credit",
         "uploaded_by",
@@ -64,6 +81,7 @@ class ImageAdmin(PublicContentAdmin):
     )
     list_display_links = ("thumbnail", "title")
     search_fields = ("title", "alt_text", "caption", "credit", "file")
+    list_filter = (AltTextFilter,)
     date_hierarchy = "uploaded_at"
     readonly_fields = ("preview", "size", "file_url", "used_in", "uploaded_by", "uploaded_at")
     list_per_page = 60
@@ -90,6 +108,12 @@ class ImageAdmin(PublicContentAdmin):
     @admin.display(description=_("image"))
     def thumbnail(self, image):
         return thumbnail_html(image, 80)
+
+    @admin.display(description=_("alt text"), ordering="alt_text")
+    def alt_text_or_missing(self, image):
+        if image.alt_text:
+            return image.alt_text
+        return format_html("<strong>{}</strong>", _("No alt text yet."))
 
     @admin.display(description=_("preview"))
     def preview(self, image):

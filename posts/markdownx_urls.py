@@ -4,8 +4,13 @@ markdownx's own URLconf lets anyone render Markdown and upload images. Here both
 logged-in staff user who may add or change posts (or projects, whose descriptions use the
 same editor). Uploads must be real JPEG, PNG, WebP or GIF images
 (``posts.forms.MarkdownImageForm``): markdownx alone trusts the browser's content type.
-Each uploaded image is recorded in the media library (``posts.Image``), still to be
-described there: the alt text is written in the Markdown, ``![what it shows](…)``.
+Each uploaded image is recorded in the media library (``posts.Image``) without alt text,
+and the editor gets ``![](url)``: an empty alt, which the pre-publish check and the save's
+warning name (never a file name passed off as a description). The answer also carries the
+image's ``describe_url`` (``posts.admin_picker``): on a post's page the editor's script then
+shows a note above the editor offering to describe it, and replaces the Markdown with the
+described image once the editor has. Images
+still without alt text are listed by the library's "alt text: missing" filter.
 """
 
 from pathlib import PurePath
@@ -13,7 +18,7 @@ from pathlib import PurePath
 from django.contrib.auth.decorators import user_passes_test
 from django.core.files.storage import default_storage
 from django.http import HttpResponseBadRequest, JsonResponse
-from django.urls import path
+from django.urls import NoReverseMatch, path, reverse
 from markdownx.views import ImageUploadView, MarkdownifyView
 
 from posts.forms import MarkdownImageForm
@@ -51,12 +56,30 @@ class UploadView(ImageUploadView):
             return super().form_valid(form)
         upload = form.save(commit=False)
         name = default_storage.save(upload.path, upload.image)
-        Image.objects.create(
+        image = Image.objects.create(
             file=name,
             title=PurePath(form.files["image"].name).stem[:200] or name,
             uploaded_by=self.request.user,
         )
-        return JsonResponse({"image_code": f"![]({default_storage.url(name)})"})
+        return JsonResponse(
+            {
+                "image_code": f"![]({image.file.url})",
+                "image": {
+                    "id": image.pk,
+                    "title": image.title,
+                    "url": image.file.url,
+                    "describe_url": describe_url(image),
+                },
+            }
+        )
+
+
+def describe_url(image):
+    """Where the post editor's picker sends the alt text of ``image`` (posts.admin_picker)."""
+    try:
+        return reverse("admin:posts_post_image_describe", args=[image.pk])
+    except NoReverseMatch:  # the admin is not installed under that name
+        return ""
 
 
 urlpatterns = [
