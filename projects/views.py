@@ -133,7 +133,13 @@ class DonorViewMixin:
 class DonorListView(DonorViewMixin, ListView):
     def get_queryset(self):
         # Meta.ordering does not apply to aggregating queries: order explicitly.
-        return super().get_queryset().annotate(project_count=Count("donations")).order_by("name")
+        return (
+            super()
+            .get_queryset()
+            .only("name", "slug", "kind")
+            .annotate(project_count=Count("donations"))
+            .order_by("name")
+        )
 
 
 class DonorDetailView(DonorViewMixin, DetailView):
