@@ -11,7 +11,11 @@ Thin wrappers around :mod:`posts.exports`, :mod:`posts.imports.restore` and
   travels in a signed, expiring token bound to the user.
 
 Exporting needs ``posts.export_post`` and importing ``posts.import_post``; without them the
-button, the action and the pages are absent, and a direct request gets 403.
+button, the action and the pages are absent, and a direct request gets 403. Importing does
+not grant publishing: for a user without ``posts.publish_post`` (the Staff importers group)
+posts that would go live are imported as drafts, and a published post is never overwritten
+(that file or record is refused, the others go on). The management commands, run by the
+server's operator, keep full rights.
 """
 
 import shutil
@@ -32,11 +36,13 @@ from django.http import HttpResponseBadRequest, HttpResponseRedirect, StreamingH
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from foundation.pagecache import content_changed
 from posts import exports
 from posts.imports import jekyll
 from posts.imports.restore import RestoreError, is_json_export, restore
+from posts.models import PUBLISH_PERMISSION
 
 FORMAT_PARAM = "export_format"
 IMPORT_SALT = "posts.admin_io.import"
@@ -91,16 +97,40 @@ def _import_dir():
 
 
 def _run_import(path, kind, *, dry_run, update, user):
+    allow_publish = user.has_perm(PUBLISH_PERMISSION)
     with open(path, "rb") as upload:
         if kind == "json":
-            report = restore(upload, dry_run=dry_run, user=user)
+            report = restore(upload, dry_run=dry_run, user=user, allow_publish=allow_publish)
         else:
             report = jekyll.import_zip(
-                upload, name=_("uploaded zip"), dry_run=dry_run, update=update, user=user
+                upload,
+                name=_("uploaded zip"),
+                dry_run=dry_run,
+                update=update,
+                user=user,
+                allow_publish=allow_publish,
             )
     if not dry_run:
         content_changed()
     return report
+
+
+def drafted_posts(report):
+    """The posts (slugs) imported as drafts because the user may not publish."""
+    if isinstance(report, jekyll.ImportReport):
+        return [r.slug for r in report.results if r.drafted and r.status != jekyll.FAILED]
+    return report.drafted  # a JSON restore
+
+
+def drafted_note(report):
+    drafted = drafted_posts(report)
+    if not drafted:
+        return ""
+    return ngettext(
+        "%(count)d post imported as draft: you may not publish.",
+        "%(count)d posts imported as drafts: you may not publish.",
+        len(drafted),
+    ) % {"count": len(drafted)}
 
 
 @admin.action(description=_("Export selected posts"))
@@ -244,6 +274,8 @@ class PostExportImportAdminMixin:
                     )
                     context |= {
                         "report": report,
+                        "drafted": drafted_posts(report),
+                        "drafted_note": drafted_note(report),
                         "kind": kind,
                         "token": token,
                         "file_name": upload.name,
@@ -276,9 +308,10 @@ class PostExportImportAdminMixin:
         finally:
             stored.unlink(missing_ok=True)
         failed = report.failed if isinstance(report.failed, int) else len(report.failed)
+        summary = " ".join(filter(None, [report.summary(), drafted_note(report)]))
         self.message_user(
             request,
-            _("Import finished: %(summary)s") % {"summary": report.summary()},
+            _("Import finished: %(summary)s") % {"summary": summary},
             messages.WARNING if failed else messages.SUCCESS,
         )
         return HttpResponseRedirect(changelist_url)

@@ -670,13 +670,20 @@ def jekyll_front_matter(post, hero_path):
         mapped["published"] = original["published"]
 
     extras = {k: v for k, v in extras.items() if k not in mapped}
-    extras.setdefault("layout", "post")
+    # A post written here gets the old theme's keys; an imported one keeps what its file
+    # said (only a missing layout is filled in, as Jekyll needs one to show the post).
+    defaults = JEKYLL_DEFAULTS if not meta else {"layout": JEKYLL_DEFAULTS["layout"]}
+    extras = {key: value for key, value in defaults.items() if key not in mapped} | extras
     available = mapped | extras
     order = [k for k in meta.get("keys") or [] if k in available]
     order += [k for k in JEKYLL_KEY_ORDER if k in available and k not in order]
     order += [k for k in available if k not in order]
     return {key: available[key] for key in order}
 
+
+# The front-matter keys the old site's theme reads, with the values its posts use
+# (foundation/demo/jekyll/_posts/2023-06-11-carsmos-donation-signing-ceremony.md).
+JEKYLL_DEFAULTS = {"layout": "post", "hero": "blog_details", "comments": True}
 
 JEKYLL_KEY_ORDER = (
     "title",

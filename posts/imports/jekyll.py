@@ -166,6 +166,7 @@ class FileResult:
     post_id: int | None = None
     images: list[ImageResult] = field(default_factory=list)
     categories_created: list[str] = field(default_factory=list)
+    drafted: bool = False  # would have been published, but the user may not publish
 
     def images_with(self, *statuses):
         return [image for image in self.images if image.status in statuses]
@@ -847,7 +848,9 @@ def _categories(names, dry_run, result, planned):
     return categories
 
 
-def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categories):
+def _import_source(
+    source, *, dry_run, update, user, seen_slugs, planned_categories, allow_publish=True
+):
     result = FileResult(source.path, FAILED)
     try:
         data = source.read()
@@ -871,6 +874,14 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
         result.status, result.post_id = SKIPPED, existing.pk
         result.reason = "a post with this slug exists (import with --update to overwrite it)"
         return result
+    if existing and not allow_publish and existing.status == Post.Status.PUBLISHED:
+        result.reason = _(
+            "a published post has this slug: only a user who may publish can overwrite it"
+        )
+        return result
+    if not existing and not allow_publish and not parsed.is_draft:
+        result.drafted = True
+        result.reason = _("imported as draft: you may not publish")
 
     found_images = []
     saved = []
@@ -903,7 +914,11 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
                         raise RejectedFile(f"could not store {image.storage_name}")
             post = existing or Post(
                 slug=parsed.slug,
-                status=Post.Status.DRAFT if parsed.is_draft else Post.Status.PUBLISHED,
+                status=(
+                    Post.Status.DRAFT
+                    if parsed.is_draft or result.drafted
+                    else Post.Status.PUBLISHED
+                ),
                 language=parsed.language or parsed.guessed_language,
                 created_by=user,
             )
@@ -941,7 +956,7 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
     except Exception as exc:  # noqa: BLE001 - one bad file must not stop the others
         for name in saved:
             default_storage.delete(name)
-        result.status = FAILED
+        result.status, result.drafted = FAILED, False
         for name in result.categories_created:  # rolled back: the next file creates it
             planned_categories.discard(slugify(name, allow_unicode=True)[:100].strip("-"))
         result.categories_created = []
@@ -951,7 +966,7 @@ def _import_source(source, *, dry_run, update, user, seen_slugs, planned_categor
     return result
 
 
-def _run(groups, *, dry_run, update, progress, user):
+def _run(groups, *, dry_run, update, progress, user, allow_publish=True):
     """``groups``: (label, callable returning sources) pairs; a failing group is one failure."""
     report = ImportReport(dry_run=dry_run)
     sources = []
@@ -970,6 +985,7 @@ def _run(groups, *, dry_run, update, progress, user):
             user=user,
             seen_slugs=seen_slugs,
             planned_categories=planned_categories,
+            allow_publish=allow_publish,
         )
         report.results.append(result)
         if progress:
@@ -977,13 +993,23 @@ def _run(groups, *, dry_run, update, progress, user):
     return report
 
 
-def import_paths(paths, site_root=None, dry_run=False, update=False, progress=None, user=None):
+def import_paths(
+    paths,
+    site_root=None,
+    dry_run=False,
+    update=False,
+    progress=None,
+    user=None,
+    allow_publish=True,
+):
     """Import Jekyll posts from folders, single ``.md``/``.markdown`` files and ``.zip`` files.
 
     ``site_root``: where absolute image paths (``/img/x.jpg``) are looked up; by default the
     folder that holds ``_posts`` (or, for a zip, the zip itself, then ``site_root``).
     ``progress(done, total, file_result)`` is called after each file. ``user`` is recorded
-    as the posts' creator / last editor. Returns an ``ImportReport``.
+    as the posts' creator / last editor. Without ``allow_publish`` (a user without
+    ``posts.publish_post``) new posts are imported as drafts and a published post is never
+    overwritten. Returns an ``ImportReport``.
     """
     groups = []
     opened = []
@@ -1005,14 +1031,28 @@ def import_paths(paths, site_root=None, dry_run=False, update=False, progress=No
     for path in paths:
         groups.append((str(path), lambda path=path: group_for(path)))
     try:
-        return _run(groups, dry_run=dry_run, update=update, progress=progress, user=user)
+        return _run(
+            groups,
+            dry_run=dry_run,
+            update=update,
+            progress=progress,
+            user=user,
+            allow_publish=allow_publish,
+        )
     finally:
         for archive in opened:
             archive.close()
 
 
 def import_zip(
-    file, name="upload.zip", site_root=None, dry_run=False, update=False, progress=None, user=None
+    file,
+    name="upload.zip",
+    site_root=None,
+    dry_run=False,
+    update=False,
+    progress=None,
+    user=None,
+    allow_publish=True,
 ):
     """Import the posts of a zip given as an open binary file (e.g. an upload)."""
 
@@ -1023,7 +1063,14 @@ def import_zip(
         return _sources_from_zip(archives[0], name, site_root)
 
     try:
-        return _run([(name, collect)], dry_run=dry_run, update=update, progress=progress, user=user)
+        return _run(
+            [(name, collect)],
+            dry_run=dry_run,
+            update=update,
+            progress=progress,
+            user=user,
+            allow_publish=allow_publish,
+        )
     finally:
         for archive in archives:
             archive.close()

@@ -65,6 +65,7 @@ class RestoreReport:
     images_restored: int = 0
     images_present: int = 0
     images_missing: list = field(default_factory=list)  # (post slug, path, reason)
+    drafted: list = field(default_factory=list)  # published in the file, restored as drafts
 
     @property
     def total(self):
@@ -227,10 +228,11 @@ def _sha256(fileobj):
 
 
 class _Restorer:
-    def __init__(self, header, images, report, user=None):
+    def __init__(self, header, images, report, user=None, allow_publish=True):
         self.images = images
         self.report = report
         self.user = user
+        self.allow_publish = allow_publish
         self.categories = {c["slug"]: c for c in header.get("categories") or []}
         self.users = {}
         self.pending_translations = []  # (slug, original's slug) restored before its original
@@ -349,6 +351,10 @@ class _Restorer:
 
     def _restore(self, record, slug):
         post = Post.objects.filter(slug=slug).first()
+        if not self.allow_publish and post is not None and post.status == Post.Status.PUBLISHED:
+            raise RecordError(
+                _("a published post has this slug: only a user who may publish can overwrite it")
+            )
         created = post is None
         post = post or Post(slug=slug)
         before = None if created else _snapshot(post)
@@ -367,6 +373,9 @@ class _Restorer:
 
         post.title = record["title"]
         post.status = record["status"]
+        drafted = not self.allow_publish and post.status == Post.Status.PUBLISHED
+        if drafted:
+            post.status = Post.Status.DRAFT
         post.publish_at = datetime.fromisoformat(record["publish_at"])
         post.language = record.get("language") or post.language
         post.author = self.user_named((record.get("author") or {}).get("username"))
@@ -420,6 +429,8 @@ class _Restorer:
         }
         if stamps:
             Post.objects.filter(pk=post.pk).update(**stamps)
+        if drafted:
+            self.report.drafted.append(slug)
         return "created" if created else "updated"
 
 
@@ -452,10 +463,12 @@ def _snapshot(post, categories=None, projects=None):
     return values
 
 
-def restore(source, *, dry_run=False, media_dir=None, user=None, progress=None):
+def restore(source, *, dry_run=False, media_dir=None, user=None, progress=None, allow_publish=True):
     """Restore posts from a JSON export (``.json``) or a JSON bundle (``.zip``).
 
-    ``source`` is a path or a binary file object. Returns a :class:`RestoreReport`.
+    ``source`` is a path or a binary file object. Without ``allow_publish`` (a user without
+    ``posts.publish_post``) published and scheduled posts are restored as drafts and a
+    published post is never overwritten. Returns a :class:`RestoreReport`.
     """
     report = RestoreReport(dry_run=dry_run)
     fileobj = open(source, "rb") if isinstance(source, (str, Path)) else source  # noqa: SIM115
@@ -473,7 +486,9 @@ def restore(source, *, dry_run=False, media_dir=None, user=None, progress=None):
         text = io.TextIOWrapper(raw, encoding="utf-8-sig")
         try:
             header, posts = read_export(text)
-            restorer = _Restorer(header, _Images(archive, media_dir), report, user=user)
+            restorer = _Restorer(
+                header, _Images(archive, media_dir), report, user=user, allow_publish=allow_publish
+            )
             for record in posts:
                 restorer.restore(record)
                 if progress:

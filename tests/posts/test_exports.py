@@ -8,6 +8,7 @@ import json
 import re
 import shutil
 import subprocess
+import sys
 import zipfile
 from datetime import timedelta
 from pathlib import Path
@@ -221,6 +222,29 @@ def test_jekyll_zip_has_posts_images_and_a_site():
     assert draft_meta["published"] is False
 
 
+def test_jekyll_front_matter_gives_posts_written_here_the_old_themes_keys():
+    written_here = make_post("Written in the CMS", slug="written-here")
+    own_choice = make_post("Comments off", slug="comments-off", extras={"comments": False})
+    first_release = JEKYLL_DOCS / "_posts/2013-05-06-jekyll-1-0-0-released.markdown"
+    jekyll.import_paths([SAMPLE_SITE, first_release])
+    files = zip_files(exported(Post.objects.all(), "jekyll"))
+
+    def meta_of(slug):
+        name = next(n for n in files if n.startswith("_posts/") and n.endswith(f"-{slug}.md"))
+        return front_matter(files[name].decode())[0]
+
+    # As the old site's own posts have them (its sample post: layout, hero, comments).
+    sample = meta_of("carsmos-donation-signing-ceremony")
+    expected = {key: sample[key] for key in ("layout", "hero", "comments")}
+    assert expected == {"layout": "post", "hero": "blog_details", "comments": True}
+    assert {key: meta_of(written_here.slug)[key] for key in expected} == expected
+    assert meta_of(own_choice.slug)["comments"] is False  # an editor's value wins
+    # A post imported from a site that had no such keys comes back without them.
+    imported = meta_of("jekyll-1-0-0-released")
+    assert imported["layout"] == "post"  # Jekyll needs a layout to show it
+    assert "hero" not in imported and "comments" not in imported
+
+
 @pytest.mark.skipif(
     not shutil.which("jekyll"), reason="jekyll is not installed (apt install jekyll)"
 )
@@ -375,6 +399,28 @@ def test_export_posts_command_filters_and_summarises(tmp_path, capsys):
     assert [p["title"] for p in json.loads(target.read_text())["posts"]] == ["Old"]
     call_command("export_posts", "--format", "json", "--public", "-o", str(target))
     assert "A draft" not in {p["title"] for p in json.loads(target.read_text())["posts"]}
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr is when a person runs the command."""
+
+    def isatty(self):
+        return True
+
+
+def test_export_posts_command_draws_a_progress_bar_on_a_terminal(tmp_path, monkeypatch):
+    for number in range(3):
+        make_post(f"Post {number}")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+
+    call_command("export_posts", "--format", "json", "-o", str(tmp_path / "posts.json"))
+
+    text = terminal.getvalue()
+    assert "\r[" + "#" * 30 + "] 3/3\n" in text  # full, then the line is closed
+    lines = text.splitlines()
+    assert lines[-1].startswith("Exported 3 posts as JSON to ")
+    assert text.index("3/3") < text.index("Exported")
 
 
 def test_export_posts_command_writes_zips(tmp_path):

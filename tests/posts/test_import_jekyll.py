@@ -9,11 +9,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from foundation.factories import image_bytes
+from foundation.factories import image_bytes, make_post
 from posts.imports import jekyll
 from posts.imports.jekyll import import_paths, import_zip
 from posts.models import Category, Post
@@ -520,6 +522,35 @@ def test_command_prints_problems_and_the_summary(tmp_path):
     assert Post.objects.filter(slug="cmd").exists()
 
 
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr is when a person runs the command."""
+
+    def isatty(self):
+        return True
+
+
+def test_command_draws_a_progress_bar_on_a_terminal_then_the_summary(tmp_path):
+    write(
+        tmp_path,
+        {"_posts/2020-01-01-one.md": post_text("One"), "_posts/2020-01-02-two.md": post_text()},
+    )
+    out, terminal = io.StringIO(), Terminal()
+
+    call_command("import_jekyll", str(tmp_path), stdout=out, stderr=terminal)
+
+    bar = terminal.getvalue()
+    assert "\r[" + "#" * 15 + "." * 15 + "] 1/2 " in bar
+    assert "\r[" + "#" * 30 + "] 2/2 " in bar and bar.endswith("\r\033[K")  # then cleared
+    assert out.getvalue().splitlines()[-1] == (
+        "Created 2, updated 0, skipped 0, failed 0; images copied 0 (0 already in media), "
+        "images missing 0."
+    )
+    # Off a terminal nothing is drawn.
+    quiet = io.StringIO()
+    call_command("import_jekyll", str(tmp_path), stdout=io.StringIO(), stderr=quiet)
+    assert quiet.getvalue() == ""
+
+
 def test_command_fails_with_status_when_a_file_failed(tmp_path):
     write(
         tmp_path,
@@ -545,3 +576,62 @@ def test_a_remote_hero_image_is_reported_and_kept_for_export(tmp_path):
     assert not post.hero_image and report.images_missing == 1
     assert "remote images are not downloaded" in report.results[0].images[0].reason
     assert post.extras["_jekyll"]["front_matter"]["image"] == "https://x.org/a.jpg"
+
+
+# --------------------------------------------------------------------------- publishing rights
+
+
+@pytest.fixture
+def site_zip():
+    """An old site whose posts would all go live, one of them over a live post here."""
+    make_post("Hello, as it is live here", slug="hello")
+    return make_zip(
+        {
+            "_posts/2023-06-11-hello.md": post_text("Hello from the old site"),
+            "_posts/2023-06-12-news.md": post_text("News"),
+            "_posts/2023-06-13-hidden.md": post_text("Hidden", "published: false\n"),
+        }
+    ).getvalue()
+
+
+def import_through_the_admin(client, user, data):
+    client.force_login(user)
+    page = client.post(
+        reverse("admin:posts_post_import"),
+        {"file": SimpleUploadedFile("site.zip", data), "update": "on"},
+    )
+    assert page.status_code == 200
+    done = client.post(
+        reverse("admin:posts_post_import"), {"token": page.context["token"]}, follow=True
+    )
+    return page.content.decode(), done.content.decode()
+
+
+def test_importer_without_publish_rights_gets_drafts_and_cannot_overwrite_live_posts(
+    client, site_zip
+):
+    importer = User.objects.create_user("importer", password="import-pass-123", is_staff=True)
+    importer.groups.add(Group.objects.get(name="Staff importers"))
+    assert not importer.has_perm("posts.publish_post")
+
+    report, done = import_through_the_admin(client, importer, site_zip)
+
+    for text in (report, done):
+        assert "1 post imported as draft: you may not publish." in text
+    assert "only a user who may publish can overwrite it" in report  # the dry run says so
+    live = Post.objects.get(slug="hello")
+    assert (live.title, live.status) == ("Hello, as it is live here", Post.Status.PUBLISHED)
+    assert Post.objects.get(slug="news").status == Post.Status.DRAFT
+    assert Post.objects.get(slug="hidden").status == Post.Status.DRAFT
+    assert list(Post.objects.published().values_list("slug", flat=True)) == ["hello"]
+
+
+def test_editor_with_import_rights_publishes_and_overwrites(client, site_zip, editor):
+    editor.groups.add(Group.objects.get(name="Staff importers"))
+
+    report, done = import_through_the_admin(client, User.objects.get(pk=editor.pk), site_zip)
+
+    assert "you may not publish" not in report + done
+    assert Post.objects.get(slug="hello").title == "Hello from the old site"
+    assert sorted(Post.objects.published().values_list("slug", flat=True)) == ["hello", "news"]
+    assert Post.objects.get(slug="hidden").status == Post.Status.DRAFT

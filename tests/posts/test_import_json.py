@@ -6,6 +6,7 @@ import json
 import shutil
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -16,12 +17,22 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 from django.utils import timezone
 
-from foundation.factories import image_file, make_category, make_post, make_project
+from foundation.factories import (
+    image_bytes,
+    image_file,
+    make_category,
+    make_post,
+    make_project,
+)
 from posts import exports
 from posts.imports.restore import restore
-from posts.models import Category, Post
+from posts.models import Category, Image, Post
 
 pytestmark = pytest.mark.django_db
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "foundation/demo/jekyll/_posts/2023-06-11-carsmos-donation-signing-ceremony.md"
+JEKYLL_DOCS = REPO / "tests/fixtures/jekyll-docs"
 
 IMPORT = "admin:posts_post_import"
 CHANGELIST = "admin:posts_post_changelist"
@@ -150,6 +161,73 @@ def test_round_trip_into_an_emptied_site_gives_everything_back(tmp_path, setting
     assert state() == before
     restored = Category.objects.get(slug="基金会")
     assert (restored.name, restored.description, restored.position) == ("基金会", "关于基金会。", 1)
+
+
+def image_bytes_by_post():
+    """Each post's hero and body image files, as bytes, in the order the post names them."""
+    result = {}
+    for post in Post.objects.all():
+        names = [post.hero_image.name] if post.hero_image else []
+        names += [name for _url, name in exports.body_media(post.body)]
+        result[post.slug] = [default_storage.open(name).read() for name in names]
+    return result
+
+
+def test_round_trip_of_the_sample_post_and_jekyll_docs_through_the_commands(tmp_path, settings):
+    """Issue 3's first "done when": the old site's posts, imported with their images,
+    come back from a JSON export into an emptied site as they were."""
+    # The sample post with its images (not kept in the repository: generated here, in
+    # the places its front matter and body name).
+    sample_site = tmp_path / "sample-site"
+    (sample_site / "_posts").mkdir(parents=True)
+    shutil.copy(SAMPLE, sample_site / "_posts" / SAMPLE.name)
+    originals = {
+        "img/blog/d1.jpg": image_bytes(size=(800, 450), text="d1", seed=1),
+        "img/blog/d2.png": image_bytes(size=(640, 360), text="d2", fmt="PNG", seed=2),
+    }
+    for name, data in originals.items():
+        (sample_site / name).parent.mkdir(parents=True, exist_ok=True)
+        (sample_site / name).write_bytes(data)
+    originals["img/jekyll-sticker.png"] = (JEKYLL_DOCS / "img/jekyll-sticker.png").read_bytes()
+    out = io.StringIO()
+    call_command("import_jekyll", str(sample_site), stdout=out, stderr=io.StringIO())
+    call_command("import_jekyll", str(JEKYLL_DOCS), stdout=out, stderr=io.StringIO())
+    assert Post.objects.count() == 103
+    sample = Post.objects.get(slug="carsmos-donation-signing-ceremony")
+    assert sample.hero_image and len(exports.body_media(sample.body)) == 2
+    # What editors do afterwards: related projects, and every status.
+    carsmos, jekyll_project = make_project("Carsmos"), make_project("Jekyll")
+    sample.projects.set([carsmos])
+    Post.objects.get(slug="jekyll-4-0-0-released").projects.set([jekyll_project, carsmos])
+    for slug, status in [
+        ("jekyll-1-0-0-released", Post.Status.DRAFT),
+        ("jekyll-1-0-1-released", Post.Status.IN_REVIEW),
+        ("jekyll-1-0-2-released", Post.Status.UNPUBLISHED),
+        ("jekyll-1-0-3-released", Post.Status.ARCHIVED),
+    ]:
+        Post.objects.filter(slug=slug).update(status=status)
+    before = state()
+    image_bytes_before = image_bytes_by_post()
+    assert set(originals.values()) <= {b for files in image_bytes_before.values() for b in files}
+    bundle = tmp_path / "backup.zip"
+    call_command("export_posts", "--format", "json", "-o", str(bundle), stderr=io.StringIO())
+
+    wipe(settings)
+    Image.objects.all().delete()
+    assert not Post.objects.exists() and not any(settings.MEDIA_ROOT.iterdir())
+    call_command("import_posts", str(bundle), stdout=out, stderr=io.StringIO())
+
+    after = state()
+    assert sorted(after) == sorted(before)
+    for slug, fields in before.items():
+        for name in ("title", "status", "publish_at", "categories", "projects", "language",
+                     "body", "extras", "hero", "media"):  # fmt: skip
+            assert after[slug][name] == fields[name], (slug, name)
+    assert after == before  # and everything else the state shows
+    # The image files, byte for byte, are the old site's own.
+    restored = Post.objects.get(slug="carsmos-donation-signing-ceremony")
+    assert default_storage.open(restored.hero_image.name).read() == originals["img/blog/d1.jpg"]
+    assert image_bytes_by_post() == image_bytes_before
 
 
 def test_restoring_again_changes_nothing(tmp_path):
@@ -425,3 +503,94 @@ def test_import_page_refuses_other_files(client, importer):
     page = client.post(reverse(IMPORT), {"file": SimpleUploadedFile("notes.txt", b"hello")})
     assert page.status_code == 200
     assert "Upload a zip of a Jekyll site or a JSON export" in page.content.decode()
+
+
+# Importing does not grant publishing ------------------------------------------------------
+
+
+@pytest.fixture
+def editor_importer(editor):
+    """An editor (who may publish) who is also in the Staff importers group."""
+    editor.groups.add(Group.objects.get(name="Staff importers"))
+    return User.objects.get(pk=editor.pk)
+
+
+def upload(client, data, name="backup.zip"):
+    return client.post(reverse(IMPORT), {"file": SimpleUploadedFile(name, data)})
+
+
+def test_importer_without_publish_rights_restores_published_posts_as_drafts(
+    client, importer, tmp_path, settings
+):
+    assert not importer.has_perm("posts.publish_post")
+    make_corpus()
+    statuses = dict(Post.objects.values_list("slug", "status"))
+    data = export_to(tmp_path / "backup.zip").read_bytes()
+    wipe(settings)
+    client.force_login(importer)
+
+    page = upload(client, data)
+    content = page.content.decode()
+    assert "4 posts imported as drafts: you may not publish." in content
+    assert "imported as draft: you may not publish" in content
+    assert sorted(page.context["drafted"]) == sorted(
+        slug for slug, status in statuses.items() if status == Post.Status.PUBLISHED
+    )
+    response = client.post(reverse(IMPORT), {"token": page.context["token"]}, follow=True)
+
+    assert "4 posts imported as drafts: you may not publish." in response.content.decode()
+    assert set(Post.objects.values_list("status", flat=True)) == {Post.Status.DRAFT}
+    assert not Post.objects.published().exists()
+    # Everything else came back: only the status differs.
+    assert Post.objects.count() == 5 and sha256(Post.objects.get(slug="scheduled").hero_image.name)
+
+
+def test_importer_without_publish_rights_cannot_overwrite_a_live_post(client, importer, tmp_path):
+    make_corpus()
+    statuses = dict(Post.objects.values_list("slug", "status"))
+    data = export_to(tmp_path / "backup.zip").read_bytes()
+    Post.objects.filter(slug="tongsuo-8-4").update(title="Tongsuo 8.4 is out")  # live
+    Post.objects.filter(slug="a-draft").update(title="A draft, rewritten")
+    client.force_login(importer)
+
+    page = upload(client, data)
+    assert "only a user who may publish can overwrite it" in page.content.decode()
+    client.post(reverse(IMPORT), {"token": page.context["token"]})
+
+    live = Post.objects.get(slug="tongsuo-8-4")
+    assert (live.title, live.status) == ("Tongsuo 8.4 is out", Post.Status.PUBLISHED)
+    assert Post.objects.get(slug="a-draft").title == "A draft"  # the others went on
+    assert dict(Post.objects.values_list("slug", "status")) == statuses  # none went off
+
+
+def test_editor_with_import_rights_restores_and_overwrites_published_posts(
+    client, editor_importer, tmp_path, settings
+):
+    make_corpus()
+    before = state()
+    data = export_to(tmp_path / "backup.zip").read_bytes()
+    Post.objects.filter(slug="tongsuo-8-4").update(title="Tongsuo 8.4 is out")
+    client.force_login(editor_importer)
+
+    page = upload(client, data)
+    assert "you may not publish" not in page.content.decode()
+    client.post(reverse(IMPORT), {"token": page.context["token"]})
+
+    assert Post.objects.get(slug="tongsuo-8-4").title == "Tongsuo 8.4 released"
+    assert {slug: post["status"] for slug, post in state().items()} == {
+        slug: post["status"] for slug, post in before.items()
+    }
+
+
+def test_import_posts_command_keeps_full_rights(tmp_path, settings):
+    make_corpus()
+    published = set(
+        Post.objects.filter(status=Post.Status.PUBLISHED).values_list("slug", flat=True)
+    )
+    bundle = export_to(tmp_path / "backup.zip")
+    wipe(settings)
+    call_command("import_posts", str(bundle), stdout=io.StringIO(), stderr=io.StringIO())
+    assert (
+        set(Post.objects.filter(status=Post.Status.PUBLISHED).values_list("slug", flat=True))
+        == published
+    )

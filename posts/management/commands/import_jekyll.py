@@ -11,6 +11,10 @@ from foundation.pagecache import content_changed
 from posts.imports import jekyll
 
 
+def _plain(text):
+    return text
+
+
 class Progress:
     """A one-line progress bar on stderr, only when stderr is a terminal.
 
@@ -31,12 +35,13 @@ class Progress:
         self.stream.write(
             f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {done}/{total} {name}\033[K",
             ending="",
+            style_func=_plain,  # not the red that stderr's messages get
         )
         self.stream.flush()
 
     def clear(self):
         if self.enabled:
-            self.stream.write("\r\033[K", ending="")
+            self.stream.write("\r\033[K", ending="", style_func=_plain)
             self.stream.flush()
 
 
