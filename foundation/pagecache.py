@@ -11,6 +11,14 @@ scheduled change (a published post whose publish time or expiry time is still to
 cache entry lives past that instant, and the first request after it starts a new version.
 
 Logged-in users (anyone with a session cookie) always get fresh pages.
+
+Cached pages carry an ``ETag`` (a hash of the page) and, unless the view set its own (the
+feeds and the sitemap do), a ``Last-Modified`` date: the time of the content version, when
+that version started. ``django.middleware.http.ConditionalGetMiddleware`` answers 304 to
+either validator. HTTP dates count whole seconds, so a version that started in the
+current second gets no ``Last-Modified`` yet: a second change within that same second
+would carry the same date, and a client revalidating with ``If-Modified-Since`` alone
+would be told, wrongly, that nothing changed.
 """
 
 import hashlib
@@ -22,6 +30,7 @@ from django.core.cache import cache
 from django.db import DatabaseError
 from django.utils import timezone
 from django.utils.cache import patch_response_headers, set_response_etag
+from django.utils.http import http_date
 
 logger = logging.getLogger(__name__)
 
@@ -99,6 +108,13 @@ def remember(name, compute):
         return compute()
 
 
+def _last_modified(record, read_at):
+    """The start of the version ``record`` (read at ``read_at``) as an HTTP date; None while
+    the second it started in lasts (a later version could still start within it)."""
+    second = record["version"] // 1_000_000_000
+    return http_date(second) if read_at >= second + 1 else None
+
+
 def _cache_key(request, version):
     raw = f"{request.method}:{request.get_host()}:{request.get_full_path()}:{request.LANGUAGE_CODE}"
     digest = hashlib.sha256(raw.encode()).hexdigest()
@@ -129,6 +145,7 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         try:
             record = current_version()
+            last_modified = _last_modified(record, time.time())
             key = _cache_key(request, record["version"])
             cached = cache.get(key)
         except DatabaseError:
@@ -140,6 +157,8 @@ class AnonymousPageCacheMiddleware:
             return self.get_response(request)
         if cached is not None:
             cached["X-Cache"] = "hit"
+            if last_modified and not cached.has_header("Last-Modified"):
+                cached["Last-Modified"] = last_modified
             return cached
 
         response = self.get_response(request)
@@ -160,6 +179,9 @@ class AnonymousPageCacheMiddleware:
             except Exception:
                 logger.exception("could not store a page in the cache")
             response["X-Cache"] = "miss"
+            # After storing: a hit adds the date of the version in force when it is served.
+            if last_modified and not response.has_header("Last-Modified"):
+                response["Last-Modified"] = last_modified
         return response
 
     @staticmethod

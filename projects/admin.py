@@ -3,10 +3,16 @@
 Lists and change pages run a fixed number of queries whatever the number of rows: counts
 are annotated, foreign keys joined, and the donor names shown in a project's donation rows
 are looked up once for the whole inline (see ``DonationFormSet``).
+
+Project and donor logos are checked as every other upload of the site is
+(``posts.forms.UploadedImageField`` and ``validate_uploaded_image``): a real, complete JPEG,
+PNG, WebP or GIF, not too big on disk nor in pixels; SVG is refused.
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.files.uploadedfile import UploadedFile
 from django.db import models
 from django.db.models import Count
 from django.forms.models import BaseInlineFormSet
@@ -18,7 +24,25 @@ from markdownx.models import MarkdownxField
 from markdownx.widgets import AdminMarkdownxWidget
 
 from foundation.admin import ContentManageableAdmin, PlainTextHelpMixin, PublicContentAdmin
+from posts.forms import UploadedImageField, validate_uploaded_image
 from projects.models import Area, Donation, Donor, Project
+
+
+class LogoAdminForm(forms.ModelForm):
+    """The project and donor forms: the logo is validated like every upload of the site.
+
+    The admin builds the form for its model (``ModelAdmin.get_form``), keeping this
+    ``Meta.field_classes``.
+    """
+
+    class Meta:
+        field_classes = {"logo": UploadedImageField}  # size, pixels and truncation checks
+
+    def clean_logo(self):
+        upload = self.cleaned_data.get("logo")
+        if isinstance(upload, UploadedFile):  # a new upload; an unchanged logo is a FieldFile
+            validate_uploaded_image(upload)
+        return upload
 
 
 class KnownLabelsAutocompleteSelect(AutocompleteSelect):
@@ -149,6 +173,7 @@ class AreaAdmin(PublicContentAdmin):
 
 @admin.register(Donor)
 class DonorAdmin(ContentManageableAdmin):
+    form = LogoAdminForm
     ordering = ("name",)
     formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
     list_display = ("name", "kind", "is_public", "project_count", "website")
@@ -183,6 +208,7 @@ class DonorAdmin(ContentManageableAdmin):
 
 @admin.register(Project)
 class ProjectAdmin(ContentManageableAdmin):
+    form = LogoAdminForm
     ordering = ("name",)
     formfield_overrides = {
         MarkdownxField: {"widget": AdminMarkdownxWidget},

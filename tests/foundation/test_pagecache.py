@@ -8,6 +8,7 @@ import time_machine
 from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import http_date
 
 from foundation.factories import make_post
 from foundation.pagecache import content_changed
@@ -127,3 +128,222 @@ def test_remembered_aggregates_follow_content_changes():
     assert [d.year for d in published_years()] == [2021]  # remembered…
     content_changed()
     assert [d.year for d in published_years()] == [2022, 2021]  # …until content changes
+
+
+# --- every change an editor makes in the admin drops the pages that showed it --------------
+
+
+def fill_the_cache(client, urls):
+    """Visit each page twice as an anonymous visitor: the second visit is a cache hit."""
+    for url in urls:
+        client.get(url)
+        assert client.get(url)["X-Cache"] == "hit", url
+
+
+def admin_client(user):
+    from django.test import Client
+
+    admin = Client()
+    admin.force_login(user)
+    return admin
+
+
+@pytest.mark.parametrize("how", ["delete-view", "delete-selected-action"])
+def test_a_post_deleted_in_the_admin_leaves_every_cached_page(client, superuser, how):
+    from foundation.factories import make_category
+
+    category = make_category("Events", slug="events")
+    post = make_post("Withdrawn announcement", categories=[category])
+    make_post("Another story", categories=[category])
+    pages = [
+        reverse("posts:list"),
+        reverse("home"),
+        reverse("posts:category", args=["events"]),
+    ]
+    own_page = reverse("posts:detail", args=[post.slug])
+    fill_the_cache(client, [*pages, own_page])
+    for url in pages:
+        assert "Withdrawn announcement" in client.get(url).content.decode()
+
+    admin = admin_client(superuser)
+    if how == "delete-view":
+        response = admin.post(reverse("admin:posts_post_delete", args=[post.pk]), {"post": "yes"})
+    else:
+        response = admin.post(
+            reverse("admin:posts_post_changelist"),
+            {"action": "delete_selected", "_selected_action": [post.pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+
+    assert client.get(own_page).status_code == 404
+    for url in pages:
+        page = client.get(url)
+        assert page["X-Cache"] == "miss", url
+        assert "Withdrawn announcement" not in page.content.decode(), url
+        assert "Another story" in page.content.decode(), url
+
+
+def test_a_project_changed_in_the_admin_is_shown_changed_at_once(client, editor):
+    from foundation.factories import make_donor, make_project
+    from tests.projects.test_admin import admin_form_data
+
+    donor = make_donor("Acme", slug="acme")
+    project = make_project("Cloudkit", slug="cloudkit", summary="Clouds, kept.", donors=[donor])
+    pages = [
+        reverse("projects:detail", args=["cloudkit"]),
+        reverse("projects:list"),
+        reverse("projects:donor-detail", args=["acme"]),
+        reverse("home"),
+    ]
+    fill_the_cache(client, pages)
+    for url in pages:
+        assert "Cloudkit" in client.get(url).content.decode(), url
+
+    admin = admin_client(editor)
+    url = reverse("admin:projects_project_change", args=[project.pk])
+    response = admin.post(url, admin_form_data(admin, url, name="Skyframe"))
+    assert response.status_code == 302
+
+    for url in pages:
+        page = client.get(url)
+        assert page["X-Cache"] == "miss", url
+        assert "Skyframe" in page.content.decode(), url
+        assert "Cloudkit" not in page.content.decode(), url
+
+
+def test_a_donor_changed_in_the_admin_is_shown_changed_at_once(client, editor):
+    from foundation.factories import make_donor, make_project
+    from tests.projects.test_admin import admin_form_data
+
+    donor = make_donor("Acme Corporation", slug="acme")
+    make_project("Cloudkit", slug="cloudkit", summary="Clouds, kept.", donors=[donor])
+    pages = [
+        reverse("projects:donor-detail", args=["acme"]),
+        reverse("projects:donor-list"),
+        reverse("projects:detail", args=["cloudkit"]),
+    ]
+    fill_the_cache(client, pages)
+    for url in pages:
+        assert "Acme Corporation" in client.get(url).content.decode(), url
+
+    admin = admin_client(editor)
+    url = reverse("admin:projects_donor_change", args=[donor.pk])
+    response = admin.post(url, admin_form_data(admin, url, name="Acme Holdings"))
+    assert response.status_code == 302
+
+    for url in pages:
+        page = client.get(url)
+        assert page["X-Cache"] == "miss", url
+        assert "Acme Holdings" in page.content.decode(), url
+        assert "Acme Corporation" not in page.content.decode(), url
+
+
+def test_a_donor_taken_off_the_public_site_disappears_from_cached_pages(client, editor):
+    from foundation.factories import make_donor, make_project
+    from tests.projects.test_admin import admin_form_data
+
+    donor = make_donor("Acme Corporation", slug="acme")
+    make_project("Cloudkit", slug="cloudkit", summary="Clouds, kept.", donors=[donor])
+    fill_the_cache(client, [reverse("projects:donor-detail", args=["acme"]),
+                            reverse("projects:donor-list")])
+
+    admin = admin_client(editor)
+    url = reverse("admin:projects_donor_change", args=[donor.pk])
+    data = admin_form_data(admin, url)
+    del data["is_public"]  # the box unticked
+    assert admin.post(url, data).status_code == 302
+
+    assert client.get(reverse("projects:donor-detail", args=["acme"])).status_code == 404
+    assert "Acme Corporation" not in client.get(reverse("projects:donor-list")).content.decode()
+
+
+# --- validators: ETag and Last-Modified give repeat visitors a 304 --------------------------
+
+
+@pytest.fixture
+def registry_pages(db):
+    from foundation.factories import make_donor, make_project
+
+    donor = make_donor("Acme", slug="acme")
+    make_project("Cloudkit", slug="cloudkit", donors=[donor])
+    post = make_post("Cloudkit joins", hero=True)
+    return [
+        reverse("home"),
+        reverse("posts:list"),
+        reverse("posts:detail", args=[post.slug]),
+        reverse("projects:list"),
+        reverse("projects:detail", args=["cloudkit"]),
+        reverse("projects:donor-list"),
+        reverse("projects:donor-detail", args=["acme"]),
+        reverse("search") + "?q=cloudkit",
+    ]
+
+
+@pytest.mark.parametrize("visit", ["first", "repeat"])
+def test_public_pages_answer_304_to_their_etag(client, registry_pages, visit):
+    for url in registry_pages:
+        page = client.get(url)
+        if visit == "repeat":
+            page = client.get(url)
+            assert page["X-Cache"] == "hit", url
+        again = client.get(url, headers={"if-none-match": page["ETag"]})
+        assert again.status_code == 304, url
+        assert again.content == b""
+        assert client.get(url, headers={"if-none-match": '"other"'}).status_code == 200
+
+
+def test_public_pages_say_when_their_content_last_changed(client, registry_pages):
+    changed_at = timezone.now().replace(microsecond=200_000)
+    with time_machine.travel(changed_at, tick=False):
+        content_changed()
+    with time_machine.travel(changed_at + timedelta(seconds=5), tick=False):
+        for url in registry_pages:
+            for _visit in ("miss", "hit"):
+                page = client.get(url)
+                assert page["Last-Modified"] == http_date(int(changed_at.timestamp())), url
+                again = client.get(url, headers={"if-modified-since": page["Last-Modified"]})
+                assert again.status_code == 304, url
+        seen = client.get(reverse("posts:list"))["Last-Modified"]
+
+    with time_machine.travel(changed_at + timedelta(seconds=10), tick=False):
+        make_post("Breaking news")
+        content_changed()
+    with time_machine.travel(changed_at + timedelta(seconds=12), tick=False):
+        page = client.get(reverse("posts:list"), headers={"if-modified-since": seen})
+        assert page.status_code == 200
+        assert "Breaking news" in page.content.decode()
+        assert page["Last-Modified"] == http_date(int(changed_at.timestamp()) + 10)
+
+
+def test_no_last_modified_in_the_second_of_a_change(client, registry_pages):
+    """Dates count whole seconds: a second change in the same second would carry the same
+    date, so a client asking "changed since?" with it would keep the first page."""
+    changed_at = timezone.now().replace(microsecond=100_000)
+    url = reverse("posts:list")
+    with time_machine.travel(changed_at, tick=False):
+        content_changed()
+    with time_machine.travel(changed_at + timedelta(milliseconds=300), tick=False):
+        page = client.get(url)
+        assert "Last-Modified" not in page
+        assert page.has_header("ETag")
+        make_post("Second change in the same second")
+        content_changed()
+    with time_machine.travel(changed_at + timedelta(seconds=2), tick=False):
+        page = client.get(url)
+        assert "Second change in the same second" in page.content.decode()
+        assert page["Last-Modified"] == http_date(int(changed_at.timestamp()))
+
+
+def test_feeds_keep_the_date_of_their_newest_entry(client):
+    """Feeds set their own Last-Modified (their newest entry), which the cache keeps."""
+    saved_at = timezone.now().replace(microsecond=0) - timedelta(minutes=10)
+    with time_machine.travel(saved_at, tick=False):
+        make_post("Old news", publish_at=saved_at - timedelta(days=3))
+    with time_machine.travel(saved_at + timedelta(minutes=5), tick=False):
+        content_changed()  # a later change that the feeds do not show
+    for name in ("feeds:rss", "feeds:atom"):
+        for _visit in ("miss", "hit"):
+            feed = client.get(reverse(name))
+            assert feed["Last-Modified"] == http_date(saved_at.timestamp()), (name, _visit)
+            again = client.get(reverse(name), headers={"if-modified-since": feed["Last-Modified"]})
+            assert again.status_code == 304

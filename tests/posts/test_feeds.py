@@ -256,3 +256,32 @@ def test_body_html_is_the_sanitised_one(client, db):
     content = parsed.entries[0].content[0].value
     assert "Hello" in content
     assert "<script" not in content and "onerror" not in content
+
+
+# --- feed readers revalidate: 304 Not Modified ---------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["feeds:rss", "feeds:atom"])
+def test_feed_answers_304_to_its_etag_and_to_its_last_modified(client, news, name):
+    url = reverse(name)
+    feed = client.get(url)
+    assert feed["ETag"]
+    newest = max(post.updated_at for post in Post.objects.published())
+    assert parsedate_to_datetime(feed["Last-Modified"]) == newest.replace(microsecond=0)
+
+    for headers in (
+        {"if-none-match": feed["ETag"]},
+        {"if-modified-since": feed["Last-Modified"]},
+    ):
+        again = client.get(url, headers=headers)
+        assert again.status_code == 304, headers
+        assert again.content == b""
+
+    make_post("Newer news")
+    for headers in (
+        {"if-none-match": feed["ETag"]},
+        {"if-modified-since": feed["Last-Modified"]},
+    ):
+        again = client.get(url, headers=headers)
+        assert again.status_code == 200, headers
+        assert "Newer news" in again.content.decode()

@@ -3,13 +3,29 @@
 import json
 
 import pytest
+from django import forms as django_forms
 from django.contrib.contenttypes.models import ContentType
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from foundation.factories import make_area, make_category, make_donor, make_project
-from projects.models import Area, Donation, Project
+from foundation.factories import (
+    image_bytes,
+    make_area,
+    make_category,
+    make_donor,
+    make_project,
+)
+from projects.models import Area, Donation, Donor, Project
+from tests.posts.test_uploads import CASES
+
+# Every hostile or broken file the post uploads are tested with (tests/posts/test_uploads.py),
+# with the message the form shows for each.
+bad_uploads = pytest.mark.parametrize(
+    ("name", "content_type", "make", "message"),
+    [pytest.param(case[1], case[2], case[3], case[4], id=case[0]) for case in CASES],
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -257,3 +273,106 @@ def test_area_and_category_changelists_query_count(client, editor, url_name, mak
     for _ in range(50):
         make()
     assert count_queries(client, reverse(url_name)) == few
+
+
+# --- logos are uploads like any other ------------------------------------------------------
+
+
+def admin_form_data(client, url, **overrides):
+    """What the admin's change (or add) form at ``url`` posts when an editor saves it as it is."""
+    response = client.get(url)
+    assert response.status_code == 200
+    forms = [response.context["adminform"].form]
+    for inline in response.context["inline_admin_formsets"]:
+        forms += [inline.formset.management_form, *inline.formset.forms]
+    data = {}
+    for form in forms:
+        for name, field in form.fields.items():
+            value = form[name].value()
+            if isinstance(field, django_forms.FileField) or value is None or value is False:
+                continue
+            key = form.add_prefix(name)
+            if isinstance(value, list | tuple):
+                data[key] = [str(item) for item in value]
+            else:
+                data[key] = "on" if value is True else str(value)
+    data["_save"] = "Save"
+    data.update(overrides)
+    return data
+
+
+def files_in(media_root):
+    return [path for path in media_root.rglob("*") if path.is_file()]
+
+
+@pytest.mark.parametrize(
+    ("make_subject", "url_name"),
+    [
+        (lambda: make_project("OpenHarmony", donors=[make_donor()]), "projects_project"),
+        (lambda: make_donor("Acme"), "projects_donor"),
+    ],
+    ids=["project", "donor"],
+)
+@bad_uploads
+def test_a_bad_logo_is_refused_and_nothing_changes(
+    client, editor, media_root, make_subject, url_name, name, content_type, make, message
+):
+    subject = make_subject()
+    model = type(subject)
+    before = model.objects.values().get(pk=subject.pk)
+    client.force_login(editor)
+    url = reverse(f"admin:{url_name}_change", args=[subject.pk])
+    data = admin_form_data(
+        client,
+        url,
+        name="A new name that must not be saved",
+        logo=SimpleUploadedFile(name, make(), content_type=content_type),
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["logo"])
+    assert message in response.content.decode()  # shown to the editor on the page
+    assert model.objects.values().get(pk=subject.pk) == before
+    assert files_in(media_root) == []
+
+
+@bad_uploads
+def test_a_new_donor_with_a_bad_logo_is_not_created(
+    client, editor, media_root, name, content_type, make, message
+):
+    client.force_login(editor)
+    url = reverse("admin:projects_donor_add")
+    data = admin_form_data(
+        client,
+        url,
+        name="Acme",
+        slug="acme",
+        logo=SimpleUploadedFile(name, make(), content_type=content_type),
+    )
+
+    response = client.post(url, data)
+
+    assert response.status_code == 200
+    assert message in " ".join(response.context["adminform"].form.errors["logo"])
+    assert not Donor.objects.exists()
+    assert files_in(media_root) == []
+
+
+@pytest.mark.parametrize("url_name", ["projects_project", "projects_donor"])
+def test_a_sound_logo_is_stored_under_the_format_pillow_found(
+    client, editor, media_root, url_name
+):
+    """The checks refuse bad files, not good ones; a PNG named .jpg is stored as .png."""
+    subject = make_project("OpenHarmony") if url_name == "projects_project" else make_donor()
+    client.force_login(editor)
+    url = reverse(f"admin:{url_name}_change", args=[subject.pk])
+    logo = SimpleUploadedFile("logo.jpg", image_bytes(size=(400, 400), fmt="PNG"), "image/jpeg")
+
+    response = client.post(url, admin_form_data(client, url, logo=logo))
+
+    assert response.status_code == 302
+    subject.refresh_from_db()
+    assert subject.logo.name.endswith(".png")
+    assert [path.name for path in files_in(media_root)] == [subject.logo.name.rsplit("/")[-1]]
