@@ -27,7 +27,7 @@ import time
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import DatabaseError
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 from django.utils.cache import patch_response_headers, set_response_etag
 from django.utils.http import http_date
@@ -78,7 +78,18 @@ def current_version():
 
 
 def content_changed():
-    """Call after anything visitors see has changed: every cached page is dropped."""
+    """Call after anything visitors see has changed: every cached page is dropped.
+
+    Called inside a transaction (an admin save), the change is not yet visible to other
+    requests: one of them could render the old page and cache it under the new version.
+    So the version moves again when the transaction commits.
+    """
+    _start_new_version()
+    if transaction.get_connection().in_atomic_block:
+        transaction.on_commit(_start_new_version)
+
+
+def _start_new_version():
     try:
         cache.set(VERSION_KEY, _new_record(), timeout=None)
     except Exception:  # the site must keep working when the cache is down

@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.core.cache import cache
+from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import http_date
@@ -43,6 +44,20 @@ def test_a_content_change_drops_every_cached_page(client):
     page = client.get(reverse("posts:list"))
     assert page["X-Cache"] == "miss"
     assert "Second story" in page.content.decode()
+
+
+def test_pages_cached_while_a_change_commits_are_dropped_at_the_commit(
+    client, django_capture_on_commit_callbacks
+):
+    """A save in the admin runs in a transaction: until it commits, other requests still
+    see the old content and may cache it under the new version. The commit drops them."""
+    make_post("Old headline")
+    with django_capture_on_commit_callbacks(execute=True), transaction.atomic():
+        content_changed()
+        # A request served in between (here on the same connection, for simplicity).
+        assert client.get(reverse("posts:list"))["X-Cache"] == "miss"
+        assert client.get(reverse("posts:list"))["X-Cache"] == "hit"
+    assert client.get(reverse("posts:list"))["X-Cache"] == "miss"
 
 
 def test_a_scheduled_post_appears_at_its_instant_without_any_process(client):
