@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.sitemaps",
+    "django.contrib.humanize",  # intcomma: counts shown to visitors, grouped per language
     "axes",  # admin login throttling (foundation/auth.py)
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
@@ -158,6 +159,10 @@ BROWSER_LANGUAGE_PATH_PREFIXES = ["/admin/", "/markdownx/"]
 TIME_ZONE = os.environ.get("DJANGO_TIME_ZONE", "Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+# Counts shown to visitors go through |intcomma (10,000 results); USE_THOUSAND_SEPARATOR stays
+# off so that years, ids, page numbers in URLs and image sizes in attributes are never grouped.
+# foundation/formats/ corrects Django's Chinese number format (see zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["foundation.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))

@@ -2,7 +2,8 @@
 Chinese text in a real CJK font, and the keyboard path through the skip link.
 
 Every page type (the list in tests/foundation/test_html_validity.py, over the demo content
-with the post imported from the old site and the Chinese posts) is opened in Debian's chromium
+with the post imported from the old site, the Chinese posts, a draft opened through its share
+link, and the 500 and 503 pages as the site serves them) is opened in Debian's chromium
 at both widths; axe-core, from the npm registry (``tests/browser/package.json``, installed by
 ``make browser-deps``), is injected and must report no *serious* or *critical* violation. A
 full-page screenshot of each page at each width goes to ``test-artifacts/screenshots/``.
@@ -15,7 +16,7 @@ import pytest
 from django.core.management import call_command
 
 from tests.browser.conftest import ARTIFACTS
-from tests.foundation.test_html_validity import page_urls
+from tests.foundation.test_html_validity import URLCONF, page_urls
 
 pytestmark = [
     pytest.mark.browser,
@@ -61,6 +62,7 @@ OVERFLOW = """() => {
 def site(live_server, settings):
     """The demo content behind the live server; {page type: URL}."""
     settings.POSTS_PER_PAGE = 3  # so that the news list has a second page
+    settings.ROOT_URLCONF = URLCONF  # with views that fail: the 500 and 503 pages
     call_command("load_demo_content", verbosity=0)
     return {name: f"{live_server.url}{url}" for name, url in page_urls().items()}
 

@@ -1,18 +1,20 @@
 """The interface in English (unprefixed addresses) and Simplified Chinese (/zh-hans/…): the
-language switcher, hreflang alternates, plurals, the admin's language, and a complete,
-compiled Chinese catalogue."""
+language switcher, hreflang alternates, plurals, grouped numbers, the admin's language, and a
+complete, compiled Chinese catalogue."""
 
 import ast
 import gettext
 import re
+from datetime import date, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
-from foundation.factories import make_donor, make_project
+from foundation.factories import make_donor, make_post, make_project
+from projects.models import Donation, Project
 
 pytestmark = pytest.mark.django_db
 
@@ -155,6 +157,45 @@ def test_plurals_follow_the_language(client):
     chinese = client.get("/zh-hans" + reverse("projects:donor-list")).content.decode()
     assert "1 个项目<" in chinese and "2 个项目<" in chinese
     assert "projects<" not in chinese
+
+
+def make_registry_of(count, donor):
+    """``count`` projects, all donated by ``donor`` (in bulk: the figures are what matter)."""
+    projects = Project.objects.bulk_create(
+        Project(name=f"Project {n:05d}", slug=f"project-{n:05d}", donated_on=date(2024, 1, 1))
+        for n in range(count)
+    )
+    Donation.objects.bulk_create(Donation(project=project, donor=donor) for project in projects)
+
+
+def test_counts_are_grouped_by_thousands_in_both_languages(client, settings):
+    settings.PROJECTS_PER_PAGE = 1  # so that the registry has 1,234 pages
+    make_registry_of(1234, make_donor("Acme Labs"))
+
+    english = client.get(reverse("projects:list")).content.decode()
+    assert "1,234 projects<" in english
+    assert "Page 1 of 1,234<" in english
+    assert 'href="?page=2"' in english  # the page number in the address stays a number
+    chinese = client.get("/zh-hans" + reverse("projects:list")).content.decode()
+    assert "1,234 个项目<" in chinese
+    assert "第 1 页，共 1,234 页<" in chinese
+
+    assert "1,234 projects<" in client.get(reverse("projects:donor-list")).content.decode()
+    chinese = client.get("/zh-hans" + reverse("projects:donor-list")).content.decode()
+    assert "1,234 个项目<" in chinese
+
+
+def test_years_and_image_sizes_are_never_grouped(client):
+    published = timezone.make_aware(datetime(2023, 5, 4, 10, 0))
+    post = make_post("Carsmos joins the foundation", publish_at=published, hero=True)
+    for prefix in ("", "/zh-hans"):
+        archive = client.get(prefix + reverse("posts:archive-year", args=[2023])).content.decode()
+        detail = client.get(prefix + post.get_absolute_url()).content.decode()
+        for html in (archive, detail):
+            assert "2,023" not in html and "1,600" not in html
+        assert f'href="{prefix}/news/2023/05/"' in archive
+        assert "2023" in archive.split("<h1>", 1)[1].split("</h1>", 1)[0]
+        assert 'width="1600" height="900"' in detail
 
 
 # --- the catalogue -----------------------------------------------------------------------

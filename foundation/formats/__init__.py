@@ -1,0 +1,1 @@
+"""Corrections to Django's locale formats (FORMAT_MODULE_PATH); Django's own fill the rest."""
