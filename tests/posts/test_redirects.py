@@ -7,12 +7,15 @@ from urllib.parse import quote
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
+from django.test import Client
 from django.urls import reverse
 
 from foundation.factories import make_post
 from posts.imports.jekyll import import_paths
 from posts.models import Post, Redirect
+from tests.conftest import grant
 from tests.posts.test_workflow import submit_change_form
 
 pytestmark = pytest.mark.django_db
@@ -183,3 +186,145 @@ class _Stream:
 
     def flush(self):
         pass
+
+
+# --- "Import CSV" in the admin ----------------------------------------------------------------
+
+IMPORT = "admin:posts_redirect_import"
+
+
+def upload(client, text, name="redirects.csv", **kwargs):
+    csv_file = SimpleUploadedFile(name, text.encode("utf-8"), content_type="text/csv")
+    return client.post(reverse(IMPORT), {"file": csv_file}, **kwargs)
+
+
+def report_rows(response):
+    return [
+        (row.line, row.outcome, row.old_path, row.redirect.target_path if row.redirect else "")
+        for row in response.context["report"].rows
+    ]
+
+
+def test_the_redirects_list_offers_import_csv_to_editors(client, editor):
+    client.force_login(editor)
+    html = client.get(reverse("admin:posts_redirect_changelist")).content.decode()
+    assert f'href="{reverse(IMPORT)}"' in html
+    form = client.get(reverse(IMPORT))
+    assert form.status_code == 200 and 'type="file"' in form.content.decode()
+
+
+def test_editor_imports_a_good_csv_and_reads_what_each_line_did(client, editor):
+    Redirect.objects.record("/old-about/", "/about-v1/", note="Kept note")
+    Redirect.objects.record("/about-v1/", "/about/")
+    client.force_login(editor)
+    response = upload(
+        client,
+        "old_path,target_path,permanent,note\n"
+        "/2019/01/01/hello/,/news/hello/,yes,old blog\n"
+        "/old-about/,/about-us/,no,\n"  # already redirects: updated
+        "/promo/,/about-v1/,,\n"  # /about-v1/ redirects on: the chain collapses
+        "/%E6%97%A7/,https://example.com/elsewhere/,yes,\n",
+    )
+    assert response.status_code == 200
+    assert report_rows(response) == [
+        (2, "created", "/2019/01/01/hello/", "/news/hello/"),
+        (3, "updated", "/old-about/", "/about-us/"),
+        (4, "created", "/promo/", "/about/"),
+        (5, "created", "/%E6%97%A7/", "https://example.com/elsewhere/"),
+    ]
+    html = response.content.decode()
+    assert "redirects.csv: 3 created, 1 updated, 0 refused." in html
+    assert "/about-v1/ already redirected there: the chain was collapsed." in html
+
+    old_about = Redirect.objects.get(old_path="/old-about/")
+    assert not old_about.is_permanent and old_about.note == "Kept note"
+    client.logout()
+    assert client.get("/promo/")["Location"] == "/about/"  # one hop
+    assert client.get(quote("/旧/"))["Location"] == "https://example.com/elsewhere/"
+    assert client.get("/old-about/").status_code == 302
+
+
+def test_bad_lines_are_refused_with_their_reasons_and_save_nothing(client, editor):
+    Redirect.objects.record("/b/", "/a/")
+    client.force_login(editor)
+    response = upload(
+        client,
+        "/fine/,/news/\n"
+        "/self/,/self\n"  # the middleware matches both: a loop
+        "/a/,/b/\n"  # /b/ already goes to /a/: a loop
+        "/only-one-column/\n"
+        "/bad-flag/,/news/,maybe\n"
+        f"/{'x' * 600}/,/news/\n",  # longer than an old path may be
+    )
+    rows = {row.line: row for row in response.context["report"].rows}
+    assert rows[1].outcome == "created"
+    assert [rows[n].outcome for n in (2, 3, 4, 5, 6)] == ["refused"] * 5
+    assert "cannot point at its own old path" in rows[2].reason
+    assert "loop" in rows[3].reason
+    assert "needs an old path and a target" in rows[4].reason
+    assert "“maybe” is not a redirect type" in rows[5].reason
+    assert rows[6].reason
+    html = response.content.decode()
+    assert "1 created, 0 updated, 5 refused." in html
+    assert "loop" in html and "“maybe” is not a redirect type" in html
+    assert set(Redirect.objects.values_list("old_path", flat=True)) == {"/b/", "/fine/"}
+    assert Redirect.objects.get(old_path="/b/").target_path == "/a/"  # untouched
+
+
+def test_a_redirection_plugin_export_imports_as_it_is(client, editor):
+    client.force_login(editor)
+    response = upload(
+        client,
+        "source,target,regex,code,type,hits,title,status\n"
+        "/old-page/,/news/,0,301,url,12,Moved in 2024,enabled\n"
+        "/campaign/,/projects/,0,307,url,0,,enabled\n"
+        "/tag/(.*),/news/,1,301,url,0,,enabled\n"
+        "/gone/,/news/,0,410,url,0,,enabled\n"
+        "/paused/,/news/,0,301,url,0,,disabled\n",
+    )
+    outcomes = [(row.line, row.outcome) for row in response.context["report"].rows]
+    assert outcomes == [(2, "created"), (3, "created"), (4, "refused"), (5, "refused"),
+                        (6, "refused")]
+    assert Redirect.objects.get(old_path="/old-page/").note == "Moved in 2024"
+    assert Redirect.objects.get(old_path="/old-page/").is_permanent
+    assert not Redirect.objects.get(old_path="/campaign/").is_permanent
+    assert "Regular expressions are not supported" in response.content.decode()
+
+
+def test_a_file_that_is_not_utf8_text_is_refused_on_the_form(client, editor):
+    client.force_login(editor)
+    latin1 = SimpleUploadedFile("r.csv", "/café/,/news/\n".encode("latin-1"), "text/csv")
+    response = client.post(reverse(IMPORT), {"file": latin1})
+    assert response.status_code == 200
+    assert "not UTF-8" in str(response.context["form"].errors["file"])
+    assert not Redirect.objects.exists()
+
+
+@pytest.mark.parametrize("who", ["author", "staff_without_permission"])
+def test_import_csv_is_refused_without_the_redirect_permissions(client, request, who):
+    client.force_login(request.getfixturevalue(who))
+    assert client.get(reverse(IMPORT)).status_code == 403
+    assert upload(client, "/a/,/news/\n").status_code == 403
+    assert not Redirect.objects.exists()
+
+
+def test_import_csv_needs_the_change_permission_too(client, staff_without_permission):
+    user = grant(staff_without_permission, "posts.view_redirect", "posts.add_redirect")
+    client.force_login(user)
+    html = client.get(reverse("admin:posts_redirect_changelist")).content.decode()
+    assert reverse(IMPORT) not in html
+    assert upload(client, "/a/,/news/\n").status_code == 403
+    user = grant(user, "posts.change_redirect")
+    client.force_login(user)
+    assert upload(client, "/a/,/news/\n").status_code == 200
+    assert Redirect.objects.filter(old_path="/a/").exists()
+
+
+def test_import_csv_is_csrf_protected(editor):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(editor)
+    assert upload(client, "/a/,/news/\n").status_code == 403
+    assert not Redirect.objects.exists()
+    token = client.get(reverse(IMPORT)).context["csrf_token"]
+    assert upload(client, "/a/,/news/\n", headers={"X-CSRFToken": str(token)}).status_code == 200
+    assert Redirect.objects.filter(old_path="/a/").exists()

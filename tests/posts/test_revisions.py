@@ -11,10 +11,11 @@ from datetime import timedelta
 import pytest
 import time_machine
 from django.contrib.auth.models import Group, User
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from foundation.factories import make_category, make_post
+from foundation.factories import image_bytes, make_category, make_post
 from posts.models import Post
 from posts.revisions import text_diff, versions_of
 from tests.posts.test_workflow import change_url, form_values, history_url, submit_change_form
@@ -207,3 +208,32 @@ def test_an_unchanged_post_saves_normally(client, editor):
     client.force_login(editor)
     assert submit_change_form(client, post, summary="Fine.").status_code == 302
     assert Post.objects.get().summary == "Fine."
+
+
+def test_compare_shows_a_changed_summary_hero_image_and_categories(client, editor):
+    news, events = make_category("News"), make_category("Events")
+    client.force_login(editor)
+    post = make_post("Signing ceremony", status=S.DRAFT, hero=True, categories=[news],
+                     summary="Donors met in Beijing.", hero_image_alt="An empty stage")
+    submit_change_form(client, post)  # first revision
+    new_hero = SimpleUploadedFile(
+        "podium.png", image_bytes(size=(1600, 900), fmt="PNG"), content_type="image/png"
+    )
+    response = submit_change_form(
+        client, post, summary="Donors met in Shanghai.", hero_image=new_hero,
+        hero_image_alt="Two donors at the podium", categories=[str(events.pk)],
+    )
+    assert response.status_code == 302
+    newest, oldest = versions_of(post)
+
+    response = client.get(compare_url(post, **{"from": oldest.pk, "to": newest.pk}))
+    rows = {str(label): (changed, diff) for label, changed, diff in response.context["rows"]}
+    assert rows["Summary"][0] and rows["Hero image"][0] and rows["Categories"][0]
+    assert not rows["Title"][0] and not rows["Body"][0]
+    html = response.content.decode()
+    assert "Donors met in <del>Beijing</del><ins>Shanghai</ins>." in html
+    hero = str(rows["Hero image"][1])
+    assert "<del>signing-ceremony</del><ins>podium</ins>.<del>jpg</del><ins>png</ins>" in hero
+    assert "<del>empty</del><ins>donors</ins>" in hero  # the alt text changed too
+    assert "<del>stage</del><ins>at the podium</ins>" in hero
+    assert "<del>News</del><ins>Events</ins>" in str(rows["Categories"][1])
