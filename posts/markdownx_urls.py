@@ -13,9 +13,11 @@ described image once the editor has. Images
 still without alt text are listed by the library's "alt text: missing" filter.
 """
 
+from functools import wraps
 from pathlib import PurePath
 
 from django.contrib.auth.decorators import user_passes_test
+from django.core.exceptions import PermissionDenied
 from django.core.files.storage import default_storage
 from django.http import HttpResponseBadRequest, JsonResponse
 from django.urls import NoReverseMatch, path, reverse
@@ -33,7 +35,17 @@ def may_edit_markdown(user):
     )
 
 
-editor_required = user_passes_test(may_edit_markdown)
+def editor_required(view):
+    """Anonymous visitors go to the login page; a signed-in user who may not edit gets 403."""
+    login_required = user_passes_test(lambda user: user.is_authenticated)
+
+    @wraps(view)
+    def checked(request, *args, **kwargs):
+        if request.user.is_authenticated and not may_edit_markdown(request.user):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(checked)
 
 
 class PreviewView(MarkdownifyView):
