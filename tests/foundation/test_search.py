@@ -1,7 +1,7 @@
 """The site search, as a visitor uses it: /search/?q=…&type=&category=&language=&year=.
 
-Runs on SQLite (substring fallback) and on PostgreSQL (full-text search + trigram +
-substring), e.g. ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres pytest
+Runs on SQLite (substring fallback) and on PostgreSQL (full-text search, with Chinese as
+pairs of characters), e.g. ``DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres pytest
 tests/foundation/test_search.py``.
 """
 
@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from foundation import search as search_module
 from foundation.factories import make_category, make_donor, make_post, make_project
 from foundation.search import (
     MAX_QUERY_LENGTH,
@@ -127,6 +128,41 @@ def test_finds_chinese_words_inside_chinese_titles_and_bodies(client, content, q
     response = search(client, q=query)
     assert titles(response) == ["开放原子开源基金会举行捐赠签约仪式"], query
     assert f"<mark>{query}</mark>" in response.content.decode()
+
+
+@pytest.mark.parametrize("query", ["捐", "式", "开放原子", "仪式"])
+def test_finds_single_chinese_characters_and_words_at_either_end(client, content, query):
+    assert titles(search(client, q=query)) == ["开放原子开源基金会举行捐赠签约仪式"], query
+
+
+def test_chinese_words_must_be_whole_not_scattered(client, content):
+    # 签 and 仪 are both in the title, but never next to each other.
+    assert titles(search(client, q="签仪")) == []
+
+
+def test_finds_the_parts_of_camel_case_names(client):
+    make_post("OpenLake ships a long-term support release")
+    assert titles(search(client, q="lake")) == ["OpenLake ships a long-term support release"]
+    assert titles(search(client, q="OpenLake")) == ["OpenLake ships a long-term support release"]
+
+
+def test_finds_chinese_words_in_project_descriptions(client):
+    make_project("openEuler", description="面向数字基础设施的开源操作系统。")
+    assert titles(search(client, q="操作系统", type="projects"), "projects") == ["openEuler"]
+
+
+def test_counts_stop_at_a_thousand_news_results(client, settings, monkeypatch):
+    monkeypatch.setattr(search_module, "MAX_COUNTED", 3)
+    settings.POSTS_PER_PAGE = 2
+    for number in range(5):
+        make_post(f"Almanac number {number}", publish_at=at(2020 + number))
+    response = search(client, q="almanac")
+    body = response.content.decode()
+    assert response.context["search"].counts["posts"] == 3
+    assert "More than 3 results for “almanac”" in body
+    assert "News (3+)" in body
+    # The pages go as far as the count: the third post is on the second and last page.
+    assert titles(search(client, q="almanac", page="9")) == ["Almanac number 2"]
 
 
 def test_searches_projects_and_public_donors(client, content):
