@@ -157,6 +157,74 @@ def test_an_animated_gif_keeps_its_original():
     assert f'src="{post.hero_image.url}"' in html and 'width="640" height="360"' in html
 
 
+def is_red(pixel):
+    return pixel[0] > 180 and pixel[1] < 80 and pixel[2] < 80
+
+
+def is_blue(pixel):
+    return pixel[2] > 180 and pixel[0] < 80 and pixel[1] < 80
+
+
+def jpeg_bytes(image, exif=None):
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=90, **({"exif": exif} if exif else {}))
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("focal_x", "kept", "dropped"), [(0.1, is_red, is_blue), (0.9, is_blue, is_red)]
+)
+def test_a_camera_sized_jpeg_gets_the_same_crop_and_sizes(focal_x, kept, dropped):
+    # 6000×2250 is more than twice the largest rendition: it is decoded at half size
+    # first. The 16:9 crop (4000×2250) must still follow the focal point to the pixel.
+    photo = Image.new("RGB", (6000, 2250), WHITE)
+    photo.paste(RED, (300, 600, 1300, 1600))
+    photo.paste(BLUE, (4700, 600, 5700, 1600))
+    post = with_image(ContentFile(jpeg_bytes(photo), name="camera.jpg"), hero_focal_x=focal_x)
+
+    made = {(item["width"], item["height"], item["format"]) for item in post.hero_renditions}
+    assert made == {(w, w * 9 // 16, f) for w in (480, 800, 1200, 1600) for f in ("webp", "jpeg")}
+    for item in post.hero_renditions:
+        image = open_rendition(item).convert("RGB")
+        assert image.size == (item["width"], item["height"])
+        scale = item["width"] / 4000  # rendition pixels per pixel of the crop
+        row = [image.getpixel((x, round(1100 * scale))) for x in range(image.width)]
+        assert any(kept(pixel) for pixel in row) and not any(dropped(pixel) for pixel in row)
+        # The subject sits where it sat in the crop (300–1300 px from its edge, or the
+        # mirror of that), give or take the filter's blur at the edges.
+        inside = round(800 * scale) if focal_x < 0.5 else image.width - round(800 * scale) - 1
+        assert kept(image.getpixel((inside, round(1100 * scale))))
+
+
+@pytest.mark.parametrize(
+    ("aspect", "focal_y", "size", "top", "bottom"),
+    [
+        (None, 0.5, (1600, 2400), is_red, is_blue),  # a body image: the whole picture
+        (images.HERO_ASPECT, 0.0, (1600, 900), is_red, is_blue),  # hero: the top 16:9
+        (images.HERO_ASPECT, 1.0, (1600, 900), is_blue, is_blue),  # hero: the bottom
+    ],
+)
+def test_a_photo_taken_sideways_is_resized_upright(media_root, aspect, focal_y, size, top, bottom):
+    # Shown 3200×4800 (red top quarter, blue below), stored lying on its side with the
+    # EXIF orientation that tells viewers to turn it (6: a quarter turn clockwise).
+    shown = Image.new("RGB", (3200, 4800), BLUE)
+    shown.paste(RED, (0, 0, 3200, 1200))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    stored = shown.transpose(Image.Transpose.ROTATE_90)
+    assert stored.size == (4800, 3200)
+    name = default_storage.save("posts/body/sideways.jpg", ContentFile(jpeg_bytes(stored, exif)))
+
+    renditions = images.build_renditions(name, aspect=aspect, focal=(0.5, focal_y))
+
+    assert [item["width"] for item in renditions] == [480, 480, 800, 800, 1200, 1200, 1600, 1600]
+    largest = open_rendition(renditions[-1]).convert("RGB")
+    assert largest.size == size == (renditions[-1]["width"], renditions[-1]["height"])
+    assert top(largest.getpixel((800, 20))) and bottom(largest.getpixel((800, size[1] - 20)))
+    for item in renditions:
+        assert open_rendition(item).size == (item["width"], item["height"])
+
+
 # --------------------------------------------------------------------------- the focal point
 
 
@@ -367,6 +435,49 @@ def test_jekyll_import_makes_renditions_for_the_hero_and_body_images(tmp_path, c
     assert (img["width"], img["height"], img["alt"], img["loading"]) == ("1000", "600", "", "lazy")
     assert '<source type="image/webp"' in figure
     assert "<figcaption>The stage</figcaption>" in figure
+
+
+def test_an_image_imported_twice_shares_its_renditions_until_the_last_post_goes(
+    tmp_path, client, media_root, django_capture_on_commit_callbacks
+):
+    site = tmp_path / "site"
+    (site / "_posts").mkdir(parents=True)
+    (site / "img").mkdir()
+    (site / "img/cover.jpg").write_bytes(image_bytes((1600, 900), seed=3))
+    for slug in ("first", "second"):
+        (site / f"_posts/2024-01-02-{slug}.md").write_text(
+            f"---\ntitle: {slug.title()}\nimage: /img/cover.jpg\n---\n\nText.\n",
+            encoding="utf-8",
+        )
+
+    assert import_paths([site / "_posts"]).created == 2
+    first, second = Post.objects.get(slug="first"), Post.objects.get(slug="second")
+    assert first.hero_image.name == second.hero_image.name  # stored once, by content
+    assert first.hero_renditions == second.hero_renditions
+    files = rendition_files(media_root)
+    assert len(files) == 8
+    made = {
+        item["name"]: default_storage.get_modified_time(item["name"]) for item in files_of(first)
+    }
+
+    # Imported again (an update): the same files, not made again.
+    assert import_paths([site / "_posts"], update=True).updated == 2
+    assert rendition_files(media_root) == files
+    assert {n: default_storage.get_modified_time(n) for n in made} == made
+
+    with django_capture_on_commit_callbacks(execute=True):
+        images.delete_posts(first)
+    assert rendition_files(media_root) == files
+    html = client.get(second.get_absolute_url()).content.decode()
+    assert default_storage.url(second.hero_renditions[-1]["name"]) in html
+
+    with django_capture_on_commit_callbacks(execute=True):
+        images.delete_posts(Post.objects.filter(pk=second.pk))
+    assert rendition_files(media_root) == []
+
+
+def files_of(post):
+    return post.hero_renditions + sum(post.body_renditions.values(), [])
 
 
 def test_json_restore_makes_renditions(tmp_path, settings):
