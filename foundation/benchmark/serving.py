@@ -220,9 +220,9 @@ def recreate_database(url):
     ensure_database(url)
 
 
-def scratch_database_url(url, sqlite_dir):
-    """The benchmark database's URL with ``_import`` added to the database name."""
+def scratch_database_url(url, sqlite_dir, suffix="import"):
+    """The benchmark database's URL with ``_<suffix>`` added to the database name."""
     if _is_postgres(url):
         parts = urlsplit(url)
-        return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_import"))
-    return f"sqlite:///{Path(sqlite_dir) / 'import.sqlite3'}"
+        return urlunsplit(parts._replace(path=f"{parts.path.rstrip('/')}_{suffix}"))
+    return f"sqlite:///{Path(sqlite_dir) / f'{suffix}.sqlite3'}"
