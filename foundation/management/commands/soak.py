@@ -24,6 +24,7 @@ unrecorded save, a stale read, a failed export, or worker memory growing by more
 """
 
 import html
+import itertools
 import json
 import os
 import random
@@ -255,11 +256,16 @@ class Command(BaseCommand):
 
     def visitor(self, deadline):
         client = SiteClient(f"http://127.0.0.1:{self.port}")
+        # Every kind of page in turn, home first, in a new random order each round after the
+        # first: even a short run reads every kind, and a long one mixes them.
         targets = self.visitor_targets()
+        shuffled = (random.sample(targets, len(targets)) for _ in itertools.count())
+        rounds = itertools.chain([targets], shuffled)
+        visits = itertools.chain.from_iterable(rounds)
         first = True
         while first or time.monotonic() < deadline:
             first = False
-            kind, pick = random.choice(targets)
+            kind, pick = next(visits)
             path = pick()
             response = self.timed(client, kind, "GET", path)
             if response is not None and response.status not in (200, 304):
