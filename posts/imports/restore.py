@@ -489,10 +489,11 @@ def restore(source, *, dry_run=False, media_dir=None, user=None, progress=None, 
             restorer = _Restorer(
                 header, _Images(archive, media_dir), report, user=user, allow_publish=allow_publish
             )
-            for record in posts:
+            total = header.get("count") if isinstance(header.get("count"), int) else None
+            for done, record in enumerate(posts, start=1):
                 restorer.restore(record)
                 if progress:
-                    progress(record)
+                    progress(done, total, record)
             restorer.link_translations()
         except UnicodeDecodeError as error:
             raise RestoreError(

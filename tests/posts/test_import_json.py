@@ -594,3 +594,28 @@ def test_import_posts_command_keeps_full_rights(tmp_path, settings):
         set(Post.objects.filter(status=Post.Status.PUBLISHED).values_list("slug", flat=True))
         == published
     )
+
+
+class Terminal(io.StringIO):
+    """A stream that says it is a terminal, as stderr is when a person runs the command."""
+
+    def isatty(self):
+        return True
+
+
+def test_import_posts_draws_a_progress_bar_on_a_terminal_then_the_summary(tmp_path, settings):
+    make_corpus()
+    export_to(tmp_path / "backup.zip")
+    wipe(settings)
+    out, terminal = io.StringIO(), Terminal()
+
+    call_command("import_posts", str(tmp_path / "backup.zip"), stdout=out, stderr=terminal)
+
+    bar = terminal.getvalue()
+    assert "] 1/5 " in bar and "\r[" + "#" * 30 + "] 5/5 " in bar
+    assert bar.endswith("\r\033[K")  # cleared before the summary
+    assert out.getvalue().splitlines()[-1].startswith("5 created, 0 updated")
+    # Off a terminal nothing is drawn.
+    quiet = io.StringIO()
+    call_command("import_posts", str(tmp_path / "backup.zip"), stdout=io.StringIO(), stderr=quiet)
+    assert "\r[" not in quiet.getvalue()

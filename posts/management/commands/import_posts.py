@@ -8,6 +8,20 @@ from django.core.management.base import BaseCommand, CommandError
 
 from foundation.pagecache import content_changed
 from posts.imports.restore import RestoreError, restore
+from posts.management.commands.import_jekyll import Progress as FileProgress
+
+
+class Progress(FileProgress):
+    """import_jekyll's progress bar, counting the export's posts (its header says how many)."""
+
+    def __call__(self, done, total, record):
+        slug = str(record.get("slug", "")) if isinstance(record, dict) else ""
+        super().__call__(done, total or done, _Named(slug))
+
+
+class _Named:
+    def __init__(self, path):
+        self.path = path
 
 
 class Command(BaseCommand):
@@ -23,14 +37,20 @@ class Command(BaseCommand):
         parser.add_argument("--dry-run", action="store_true", help="Report, write nothing.")
 
     def handle(self, *args, **options):
+        progress = Progress(self.stderr)
         try:
             report = restore(
-                options["file"], dry_run=options["dry_run"], media_dir=options["media_dir"]
+                options["file"],
+                dry_run=options["dry_run"],
+                media_dir=options["media_dir"],
+                progress=progress,
             )
         except FileNotFoundError:
             raise CommandError(f"No such file: {options['file']}") from None
         except RestoreError as error:
             raise CommandError(f"{options['file']}: {error}") from None
+        finally:
+            progress.clear()
         if not options["dry_run"]:
             content_changed()
         for slug, reason in report.failed:
